@@ -1,0 +1,69 @@
+"""Every agent action of the main screen, defined once.
+
+One entry gives the binding (with the `id` that users remap in config.toml), the footer label,
+the help-screen line and the command-palette entry, so the four never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True, slots=True)
+class AgentAction:
+    id: str  # binding id: the keymap contract
+    keys: str  # default keys, comma separated
+    action: str  # Textual action name on the main screen
+    label: str  # footer / palette title
+    help: str  # one line for the help screen and the palette
+    footer: bool = True
+    priority: bool = False
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.keys,
+            self.action,
+            self.label,
+            show=self.footer,
+            id=self.id,
+            priority=self.priority,
+        )
+
+
+# Queue movement lives on the QueueList widget (same ids); listed here for help and palette.
+QUEUE_MOVES: Final = (
+    AgentAction("down", "j,down", "cursor_down", "Down", "Next mention in the queue", False),
+    AgentAction("up", "k,up", "cursor_up", "Up", "Previous mention in the queue", False),
+    AgentAction("first", "g,home", "first", "First", "First mention (next SLA breach)", False),
+    AgentAction("last", "G,end", "last", "Last", "Last mention of the queue", False),
+    AgentAction("page_down", "pagedown", "page_down", "Page down", "One page down", False),
+    AgentAction("page_up", "pageup", "page_up", "Page up", "One page up", False),
+    AgentAction("open", "enter", "select", "Open", "Open the mention's detail", False),
+)
+
+SCREEN_ACTIONS: Final = (
+    AgentAction("reply", "r", "reply", "Reply", "Write a reply to the mention"),
+    AgentAction("template", "t", "template", "Template", "Pick a reply template (fuzzy search)"),
+    AgentAction("send", "ctrl+s", "send", "Send", "Send the reply (puts it in the outbox)",
+                footer=False, priority=True),
+    AgentAction("resolve", "e", "resolve", "Resolve", "Resolve the mention"),
+    AgentAction("reopen", "o", "reopen", "Reopen", "Reopen a pending, snoozed or resolved mention",
+                footer=False),
+    AgentAction("snooze", "s", "snooze", "Snooze", "Snooze until a time; it comes back when due"),
+    AgentAction("assign", "a", "assign", "Assign me", "Assign the mention to me (again: unassign)"),
+    AgentAction("note", "n", "note", "Note", "Add an internal note on the customer"),
+    AgentAction("tag", "number_sign", "tag", "Tags", "Edit the mention's tags", footer=False),
+    AgentAction("search", "slash", "search", "Search", "Full-text search over mentions and authors"),
+    AgentAction("filter", "f", "filter", "Filter", "Filter by status, channel, assignee, tag"),
+    AgentAction("help", "question_mark", "help", "Help", "Show every key binding"),
+    AgentAction("back", "escape", "back", "Back", "Close the composer or detail, clear search",
+                footer=False),
+    AgentAction("quit", "q", "quit", "Quit", "Quit Comptoir"),
+)
+
+ALL_ACTIONS: Final = QUEUE_MOVES + SCREEN_ACTIONS
+PALETTE_ID: Final = "palette"
+PALETTE_KEYS: Final = "ctrl+p"

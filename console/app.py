@@ -1,0 +1,73 @@
+"""The Comptoir App: owns the long-lived things (Store, clock, config, live channel) and wires
+them into the main screen. Everything else lives in screens and widgets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from console.actions import PALETTE_ID, PALETTE_KEYS, SCREEN_ACTIONS, AgentAction
+from console.clock import Clock, SystemClock
+from console.config import Config
+from console.demo.live import SimulatedChannel
+from console.screens.main import MainScreen
+from db.store import Store
+from themes import THEMES, register_themes, resolve_theme
+
+
+class ComptoirApp(App[None]):
+    TITLE = "Comptoir"
+    BINDINGS = [
+        Binding(PALETTE_KEYS, "command_palette", "Palette", show=False, id=PALETTE_ID,
+                priority=True),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        live: SimulatedChannel | None = None,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.live = live
+        self._theme_name = theme or config.theme
+
+    def on_mount(self) -> None:
+        register_themes(self)
+        self.theme = resolve_theme(self._theme_name)
+        if self.config.keys:
+            self.set_keymap(dict(self.config.keys))
+        self.push_screen(MainScreen(self.store, self.config, self.clock, live=self.live))
+
+    def get_key_display_for(self, action: AgentAction, keymap: dict[str, str]) -> str:
+        """The keys of an action as the user sees them, after remaps from config.toml."""
+        keys = keymap.get(action.id, action.keys)
+        return ", ".join(self.get_key_display(Binding(key.strip(), "")) for key in keys.split(","))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, MainScreen):
+            for action in SCREEN_ACTIONS:
+                yield SystemCommand(
+                    action.label, action.help, partial(self._run_screen_action, screen, action)
+                )
+        for name in THEMES:
+            yield SystemCommand(
+                f"Theme: {name}", f"Switch to the {name} theme", partial(self.switch_theme, name)
+            )
+
+    async def _run_screen_action(self, screen: Screen, action: AgentAction) -> None:
+        await screen.run_action(action.action)
+
+    def switch_theme(self, name: str) -> None:
+        self.theme = resolve_theme(name)

@@ -1,0 +1,522 @@
+"""The agent's desk: queue on the left, the selected mention on the right, composer below.
+
+The screen owns the data flow: it reads from the Store in workers and hands rows down to the
+widgets, and it turns the widgets' messages and the agent's keys into Store actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from console.actions import ALL_ACTIONS, SCREEN_ACTIONS
+from console.clock import Clock
+from console.config import Config
+from console.demo.live import SimulatedChannel
+from console.lengths import reply_length
+from console.screens.help import HelpScreen
+from console.screens.prompts import FilterPrompt, SnoozePrompt, TextPrompt
+from console.screens.template_picker import TemplatePicker
+from console.templates import TemplateContext, render, unfilled
+from db.errors import StoreError
+from db.models import (
+    ACTIVE_STATUSES,
+    OutboxState,
+    QueueFilter,
+    QueueKey,
+    QueueRow,
+    Status,
+    Template,
+)
+from db.store import Store
+from widgets.composer import ReplyComposer
+from widgets.customer_card import CustomerCardView
+from widgets.history import HistoryView
+from widgets.mention_detail import MentionDetail
+from widgets.outbox_status import OutboxStatusView
+from widgets.queue_list import QueueList
+from widgets.status_bar import DeskStatus, StatusBar
+from widgets.text import clean
+
+
+class StoreQueueSource:
+    """Adapts the Store and the current filter to the queue list's window protocol."""
+
+    def __init__(self, store: Store, flt: QueueFilter) -> None:
+        self.store = store
+        self.filter = flt
+
+    async def fetch(
+        self, *, after: QueueKey | None, before: QueueKey | None, limit: int
+    ) -> list[QueueRow]:
+        return await self.store.queue_window(self.filter, after=after, before=before, limit=limit)
+
+
+class MainScreen(Screen[None]):
+    DEFAULT_CSS = """
+    MainScreen { layout: vertical; }
+    MainScreen #desk { height: 1fr; }
+    MainScreen QueueList { width: 3fr; min-width: 40; }
+    MainScreen #detail {
+        width: 2fr; min-width: 34; border-left: vkey $panel-lighten-1; padding: 0 1;
+    }
+    MainScreen #detail:focus { border-left: vkey $primary; }
+    MainScreen ReplyComposer { display: none; height: 9; }
+    MainScreen.-composing ReplyComposer { display: block; }
+    /* Narrow terminals (80x24): one pane at a time; enter opens the detail, escape goes back. */
+    MainScreen.-narrow #detail { display: none; width: 1fr; border-left: none; }
+    MainScreen.-narrow.-detail-open QueueList { display: none; }
+    MainScreen.-narrow.-detail-open #detail { display: block; }
+    """
+
+    BINDINGS = [action.binding() for action in SCREEN_ACTIONS]
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        clock: Clock,
+        *,
+        live: SimulatedChannel | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.live = live
+        self.filter = QueueFilter()
+        self._source = StoreQueueSource(store, self.filter)
+        self._current_id: int | None = None
+        self._composing_for: int | None = None
+        self._templates: list[Template] | None = None
+        self._ticking = False
+
+    # --- layout --------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        with Horizontal(id="desk"):
+            yield QueueList(id="queue")
+            with VerticalScroll(id="detail", can_focus=True):
+                yield MentionDetail(id="mention")
+                yield OutboxStatusView(id="outbox")
+                yield CustomerCardView(id="customer")
+                yield HistoryView(id="history")
+        yield ReplyComposer(id="composer")
+        yield Footer()
+
+    @property
+    def queue(self) -> QueueList:
+        return self.query_one(QueueList)
+
+    @property
+    def composer(self) -> ReplyComposer:
+        return self.query_one(ReplyComposer)
+
+    async def on_mount(self) -> None:
+        queue = self.queue
+        queue.clock = self.clock
+        queue.source = self._source
+        self.query_one(MentionDetail).clock = self.clock
+        self.query_one(HistoryView).clock = self.clock
+        self.query_one(CustomerCardView).clock = self.clock
+        self._update_layout_class(self.size.width)
+        await queue.reload()
+        queue.focus()
+        await self.refresh_status()
+        self.set_interval(1.0, self.tick, name="desk-tick")
+
+    def on_resize(self) -> None:
+        self._update_layout_class(self.size.width)
+
+    def _update_layout_class(self, width: int) -> None:
+        self.set_class(width < 100, "-narrow")
+
+    # --- the once-a-second heartbeat -----------------------------------------------------------
+    async def tick(self) -> None:
+        """Advance the simulated channel, wake snoozed mentions, repaint SLA cells.
+
+        Public so tests drive it after moving a FrozenClock, instead of waiting for the timer.
+        """
+        if self._ticking:  # a slow tick must not pile up behind itself
+            return
+        self._ticking = True
+        try:
+            now = int(self.clock.now())
+            changed = False
+            if self.live is not None:
+                result = await self.live.step()
+                changed = bool(result.new_mention_ids)
+                if self._current_id is not None and result.acknowledged_outbox_ids:
+                    self.load_detail(self._current_id)
+            if await self.store.wake_snoozed(now):
+                changed = True
+            if changed:
+                await self.queue.reload(keep=self._current_id)
+            self.queue.tick()
+            self.query_one(MentionDetail).tick()
+            await self.refresh_status()
+        finally:
+            self._ticking = False
+
+    async def refresh_status(self) -> None:
+        now = int(self.clock.now())
+        counts = await self.store.counts()
+        breached = await self.store.breached_count(now)
+        queued = len(await self.store.outbox_in_state(OutboxState.QUEUED)) + len(
+            await self.store.outbox_in_state(OutboxState.SENDING)
+        )
+        failed = len(await self.store.outbox_in_state(OutboxState.FAILED))
+        channel_states = (self.live.describe(),) if self.live is not None else ()
+        self.query_one(StatusBar).status = DeskStatus(
+            view=self.filter.describe(),
+            active=counts.active,
+            breached=breached,
+            outbox_pending=queued,
+            outbox_failed=failed,
+            channel_states=channel_states,
+        )
+
+    # --- selection and detail ------------------------------------------------------------------
+    @on(QueueList.Highlighted)
+    async def _on_highlighted(self, event: QueueList.Highlighted) -> None:
+        row = event.row
+        new_id = row.id if row is not None else None
+        if new_id == self._current_id:
+            return
+        self._current_id = new_id
+        if self._composing_for is not None and self._composing_for != new_id:
+            # The draft of the previous mention is already saved; follow the cursor.
+            await self._open_composer_for(row)
+        if new_id is None:
+            self._show_empty_detail()
+        else:
+            self.load_detail(new_id)
+
+    @on(QueueList.Selected)
+    def _on_selected(self, event: QueueList.Selected) -> None:
+        self.add_class("-detail-open")
+        self.query_one("#detail").focus()
+
+    def _show_empty_detail(self) -> None:
+        now = self.clock.now()
+        self.query_one(MentionDetail).show(None, (), now)
+        self.query_one(OutboxStatusView).show(())
+        self.query_one(CustomerCardView).show(None)
+        self.query_one(HistoryView).show((), None)
+
+    @work(exclusive=True, group="detail", exit_on_error=False)
+    async def load_detail(self, mention_id: int) -> None:
+        mention = await self.store.mention(mention_id)
+        if mention is None:
+            self._show_empty_detail()
+            return
+        thread = await self.store.thread(mention_id)
+        outbox = await self.store.outbox_for_mention(mention_id)
+        card = await self.store.customer_card(mention.customer_id)
+        history = await self.store.customer_history(mention.customer_id, limit=30)
+        if mention_id != self._current_id:
+            return  # the cursor moved on while we read
+        self.query_one(MentionDetail).show(mention, thread, self.clock.now())
+        self.query_one(OutboxStatusView).show(outbox)
+        self.query_one(CustomerCardView).show(card)
+        self.query_one(HistoryView).show(history, mention_id)
+
+    async def _after_change(self, mention_id: int) -> None:
+        """Repaint what an action on one mention changed: its row, its detail, the counters."""
+        await self.queue.reload(keep=mention_id)
+        if self._current_id is not None:
+            self.load_detail(self._current_id)
+        await self.refresh_status()
+
+    def _highlighted(self) -> QueueRow | None:
+        row = self.queue.highlighted_row
+        if row is None:
+            self.notify("No mention selected", severity="warning", markup=False)
+        return row
+
+    @property
+    def _actor(self) -> str:
+        return self.config.agent.id
+
+    def _say(self, message: str, *, severity: str = "information") -> None:
+        # Messages can quote customer handles or server reasons: never markup.
+        self.notify(clean(message, max_chars=300), severity=severity, markup=False)  # type: ignore[arg-type]
+
+    async def _store_action(self, mention_id: int, coro: object, done: str) -> None:
+        try:
+            await coro  # type: ignore[misc]
+        except StoreError as error:
+            self._say(str(error), severity="error")
+            return
+        self._say(done)
+        await self._after_change(mention_id)
+
+    # --- composer ------------------------------------------------------------------------------
+    async def _open_composer_for(self, row: QueueRow | None) -> None:
+        if row is None:
+            self._close_composer()
+            return
+        draft = await self.store.draft(row.id)
+        composer = self.composer
+        composer.channel = row.channel
+        composer.load(draft.text if draft is not None else "")
+        self._composing_for = row.id
+        self.add_class("-composing")
+
+    def _close_composer(self) -> None:
+        self._composing_for = None
+        self.remove_class("-composing")
+        self.queue.focus()
+
+    async def action_reply(self) -> None:
+        row = self._highlighted()
+        if row is None:
+            return
+        await self._open_composer_for(row)
+        self.composer.focus_editor()
+
+    @on(ReplyComposer.DraftChanged)
+    async def _on_draft_changed(self, event: ReplyComposer.DraftChanged) -> None:
+        if self._composing_for is None:
+            return
+        # Saved on every change so nothing typed is lost when the agent moves or the app dies.
+        await self.store.save_draft(
+            self._composing_for, event.text, None, now=int(self.clock.now())
+        )
+
+    async def _template_context(self, mention_id: int) -> TemplateContext | None:
+        mention = await self.store.mention(mention_id)
+        if mention is None:
+            return None
+        card = await self.store.customer_card(mention.customer_id)
+        agent = self.config.agent
+        customer = card.customer if card is not None else None
+        return TemplateContext(
+            customer_first_name=customer.first_name if customer else mention.author_name,
+            customer_name=customer.display_name if customer else mention.author_name,
+            customer_handle=mention.author_handle,
+            agent_name=agent.name,
+            agent_first_name=agent.first_name,
+            agent_signature=agent.signature,
+            channel=mention.channel,
+        )
+
+    async def action_template(self) -> None:
+        row = self._highlighted()
+        if row is None:
+            return
+        if self._templates is None:
+            self._templates = await self.store.templates()
+        if not self._templates:
+            self._say("No templates yet: add some to the database first", severity="warning")
+            return
+
+        async def insert(template: Template | None) -> None:
+            if template is None:
+                return
+            context = await self._template_context(row.id)
+            if context is None:
+                return
+            rendered = render(template.body, context, {})
+            if self._composing_for != row.id:
+                await self._open_composer_for(row)
+            self.composer.load(rendered.text)
+            await self.store.save_draft(
+                row.id, rendered.text, template.id, now=int(self.clock.now())
+            )
+            self.composer.focus_editor()
+            if rendered.missing:
+                self._say("Fill in: " + ", ".join("{" + name + "}" for name in rendered.missing))
+
+        self.app.push_screen(TemplatePicker(self._templates), insert)
+
+    @on(ReplyComposer.SendRequested)
+    async def _on_send_requested(self, event: ReplyComposer.SendRequested) -> None:
+        event.stop()
+        await self.action_send()
+
+    async def action_send(self) -> None:
+        mention_id = self._composing_for
+        if mention_id is None:
+            self._say("Nothing to send: press r to write a reply", severity="warning")
+            return
+        text = self.composer.text.strip()
+        row = self.queue.highlighted_row
+        channel = row.channel if row is not None and row.id == mention_id else self.composer.channel
+        problem = send_problem(text, channel)
+        if problem:
+            self._say(problem, severity="error")
+            return
+        try:
+            await self.store.queue_reply(
+                mention_id, text, author=self._actor, now=int(self.clock.now())
+            )
+        except StoreError as error:
+            self._say(str(error), severity="error")
+            return
+        self.composer.load("")
+        self._close_composer()
+        self._say("Reply queued in the outbox; the mention is now pending")
+        await self._after_change(mention_id)
+
+    # --- mention actions -----------------------------------------------------------------------
+    async def action_resolve(self) -> None:
+        row = self._highlighted()
+        if row is not None:
+            await self._store_action(
+                row.id,
+                self.store.set_status(row.id, Status.RESOLVED, actor=self._actor,
+                                      now=int(self.clock.now())),
+                "Resolved",
+            )
+
+    async def action_reopen(self) -> None:
+        row = self._highlighted()
+        if row is None:
+            return
+        if row.status in ACTIVE_STATUSES:
+            self._say("Already open", severity="warning")
+            return
+        await self._store_action(
+            row.id,
+            self.store.set_status(row.id, Status.OPEN, actor=self._actor,
+                                  now=int(self.clock.now())),
+            "Reopened",
+        )
+
+    async def action_assign(self) -> None:
+        row = self._highlighted()
+        if row is None:
+            return
+        mine = row.assignee == self._actor
+        await self._store_action(
+            row.id,
+            self.store.assign(row.id, None if mine else self._actor, actor=self._actor,
+                              now=int(self.clock.now())),
+            "Unassigned" if mine else "Assigned to you",
+        )
+
+    def action_snooze(self) -> None:
+        row = self._highlighted()
+        if row is None:
+            return
+
+        async def snooze(seconds: int | None) -> None:
+            if seconds is None:
+                return
+            now = int(self.clock.now())
+            await self._store_action(
+                row.id,
+                self.store.set_status(row.id, Status.SNOOZED, actor=self._actor, now=now,
+                                      snooze_until=now + seconds),
+                f"Snoozed for {seconds // 60} min",
+            )
+
+        self.app.push_screen(SnoozePrompt(), snooze)
+
+    def action_note(self) -> None:
+        row = self._highlighted()
+        if row is None:
+            return
+
+        async def add(text: str | None) -> None:
+            if not text or not text.strip():
+                return
+            await self._store_action(
+                row.id,
+                self.store.add_note(row.id, text.strip(), author=self._actor,
+                                    now=int(self.clock.now())),
+                "Note added",
+            )
+
+        self.app.push_screen(TextPrompt("Internal note (only agents see it)",
+                                        placeholder="What should the next agent know?"), add)
+
+    def action_tag(self) -> None:
+        row = self._highlighted()
+        if row is None:
+            return
+
+        async def set_tags(text: str | None) -> None:
+            if text is None:
+                return
+            tags = [t.strip().lstrip("#") for t in text.replace(",", " ").split()]
+            await self._store_action(
+                row.id,
+                self.store.set_tags(row.id, [t for t in tags if t], actor=self._actor,
+                                    now=int(self.clock.now())),
+                "Tags saved",
+            )
+
+        self.app.push_screen(TextPrompt("Tags (space or comma separated)",
+                                        initial=" ".join(row.tags)), set_tags)
+
+    # --- views ---------------------------------------------------------------------------------
+    async def _apply_filter(self, flt: QueueFilter) -> None:
+        self.filter = flt
+        self._source.filter = flt
+        self.queue.empty_message = (
+            "No mentions match this view" if flt != QueueFilter() else "Nothing to do: inbox zero"
+        )
+        await self.queue.reload()
+        await self.refresh_status()
+
+    def action_search(self) -> None:
+        async def search(text: str | None) -> None:
+            if text is None:
+                return
+            await self._apply_filter(replace(self.filter, search=text.strip() or None))
+
+        self.app.push_screen(
+            TextPrompt("Search mentions and authors", initial=self.filter.search or "",
+                       placeholder="words, @handle… (accents optional)",
+                       hint="enter: search · empty: clear · escape: cancel"),
+            search,
+        )
+
+    def action_filter(self) -> None:
+        async def apply(flt: QueueFilter | None) -> None:
+            if flt is not None:
+                await self._apply_filter(flt)
+
+        self.app.push_screen(FilterPrompt(self.filter, agent_id=self._actor), apply)
+
+    def action_help(self) -> None:
+        keymap = getattr(self.app, "_keymap", {})
+        keys = {action.id: self.app.get_key_display_for(action, keymap) for action in ALL_ACTIONS}
+        self.app.push_screen(HelpScreen(ALL_ACTIONS, keys))
+
+    async def action_back(self) -> None:
+        if self.has_class("-composing"):
+            self._close_composer()
+        elif self.has_class("-detail-open"):
+            self.remove_class("-detail-open")
+            self.queue.focus()
+        elif self.filter.search:
+            await self._apply_filter(replace(self.filter, search=None))
+        elif self.filter != QueueFilter():
+            await self._apply_filter(QueueFilter())
+        else:
+            self.queue.focus()
+
+    def action_quit(self) -> None:
+        self.app.exit()
+
+
+def send_problem(text: str, channel: str) -> str | None:
+    """Why this reply cannot go out as it is, in words for the agent; None when it can."""
+    if not text:
+        return "The reply is empty"
+    missing = unfilled(text)
+    if missing:
+        names = ", ".join("{" + name + "}" for name in missing)
+        return f"Fill in {names} before sending"
+    length = reply_length(channel, text)
+    if length.over:
+        return f"Too long for {channel}: {length.used}/{length.limit}"
+    return None

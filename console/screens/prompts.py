@@ -1,0 +1,181 @@
+"""Small modal prompts the main screen asks questions with: text, snooze time, filters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Select
+from textual.widgets.option_list import Option
+
+from db.models import CHANNELS, Status, QueueFilter
+from widgets.text import untrusted
+
+MODAL_CSS = """
+ModalScreen { align: center middle; }
+ModalScreen > Vertical {
+    width: 64; max-width: 95%; height: auto; max-height: 90%;
+    border: round $primary; background: $surface; padding: 0 1;
+}
+ModalScreen .prompt-title { text-style: bold; color: $primary; margin-bottom: 1; }
+ModalScreen .prompt-hint { color: $text-muted; }
+"""
+
+
+class TextPrompt(ModalScreen[str | None]):
+    """Ask for one line of text; enter returns it, escape returns None."""
+
+    DEFAULT_CSS = MODAL_CSS
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, title: str, *, placeholder: str = "", initial: str = "",
+                 hint: str = "") -> None:
+        super().__init__()
+        self._title = title
+        self._placeholder = placeholder
+        self._initial = initial
+        self._hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Content(self._title), classes="prompt-title")
+            # The initial value may be outside text (tags, a previous search): clean it.
+            yield Input(untrusted(self._initial).plain, placeholder=self._placeholder,
+                        id="prompt-input")
+            if self._hint:
+                yield Label(Content(self._hint), classes="prompt-hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+SNOOZE_PRESETS: tuple[tuple[str, str], ...] = (
+    ("30m", "30 minutes"),
+    ("1h", "1 hour"),
+    ("2h", "2 hours"),
+    ("4h", "4 hours"),
+    ("1d", "1 day"),
+)
+
+
+def parse_duration(text: str) -> int | None:
+    """'45m', '2h', '1d', '1h30m' or a bare number of minutes -> seconds; None if unreadable."""
+    text = text.strip().lower().replace(" ", "")
+    if not text:
+        return None
+    if text.isdigit():
+        return int(text) * 60
+    units = {"d": 86400, "h": 3600, "m": 60}
+    total = 0
+    number = ""
+    for char in text:
+        if char.isdigit():
+            number += char
+        elif char in units and number:
+            total += int(number) * units[char]
+            number = ""
+        else:
+            return None
+    if number:  # trailing digits with no unit: minutes
+        total += int(number) * 60
+    return total if total > 0 else None
+
+
+class SnoozePrompt(ModalScreen[int | None]):
+    """Pick a snooze duration (seconds) from presets or type one (e.g. 1h30m)."""
+
+    DEFAULT_CSS = MODAL_CSS
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Snooze until…", classes="prompt-title")
+            yield OptionList(
+                *[Option(f"{label}  ({key})", id=key) for key, label in SNOOZE_PRESETS],
+                id="snooze-presets",
+            )
+            yield Input(placeholder="or type a duration: 45m, 3h, 1h30m, 2d", id="snooze-input")
+            yield Label("enter: choose · tab: type a duration · escape: cancel",
+                        classes="prompt-hint")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(parse_duration(event.option.id or ""))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        seconds = parse_duration(event.value)
+        if seconds is None:
+            self.notify("Type a duration like 45m, 2h, 1h30m or 1d", severity="error",
+                        markup=False)
+            return
+        self.dismiss(seconds)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+STATUS_CHOICES: tuple[tuple[str, str], ...] = (
+    ("To do (new + open)", "active"),
+    *((status.value.capitalize(), status.value) for status in Status),
+    ("All", "all"),
+)
+
+
+class FilterPrompt(ModalScreen[QueueFilter | None]):
+    """Edit the queue filter: status, channel, assignee, tag. Enter applies, escape cancels."""
+
+    DEFAULT_CSS = MODAL_CSS + """
+    FilterPrompt Select { margin-bottom: 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False),
+                Binding("ctrl+s", "apply", "Apply", show=False, priority=True)]
+
+    def __init__(self, current: QueueFilter, *, agent_id: str, tags: Sequence[str] = ()) -> None:
+        super().__init__()
+        self._current = current
+        self._agent_id = agent_id
+        self._tags = tags
+
+    def compose(self) -> ComposeResult:
+        current = self._current
+        with Vertical():
+            yield Label("Filter the queue", classes="prompt-title")
+            yield Select(STATUS_CHOICES, value=current.status, allow_blank=False, id="f-status")
+            yield Select([(c, c) for c in CHANNELS], value=current.channel or Select.NULL,
+                         prompt="Any channel", id="f-channel")
+            yield Select([("Assigned to me", self._agent_id), ("Unassigned", "-")],
+                         value=current.assignee or Select.NULL, prompt="Anyone", id="f-assignee")
+            yield Input(untrusted(current.tag or "").plain, placeholder="tag (empty: any)",
+                        id="f-tag")
+            yield Label("tab: next field · enter on the tag field or ctrl+s: apply · escape",
+                        classes="prompt-hint")
+
+    def _value(self, selector: str) -> str | None:
+        value = self.query_one(selector, Select).value
+        return None if value is Select.NULL or value is None else str(value)
+
+    def action_apply(self) -> None:
+        tag = self.query_one("#f-tag", Input).value.strip() or None
+        self.dismiss(QueueFilter(
+            status=self._value("#f-status") or "active",
+            channel=self._value("#f-channel"),
+            assignee=self._value("#f-assignee"),
+            tag=tag,
+            search=self._current.search,
+        ))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_apply()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
