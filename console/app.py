@@ -34,8 +34,11 @@ class ComptoirApp(App[None]):
         clock: Clock | None = None,
         live: SimulatedChannel | None = None,
         theme: str | None = None,
+        heartbeat: float | None = 1.0,
     ) -> None:
         super().__init__()
+        # Seconds between SLA/live/snooze ticks; tests pass None and call MainScreen.tick().
+        self.heartbeat = heartbeat
         self.store = store
         self.config = config
         self.clock: Clock = clock or SystemClock()
@@ -47,7 +50,10 @@ class ComptoirApp(App[None]):
         self.theme = resolve_theme(self._theme_name)
         if self.config.keys:
             self.set_keymap(dict(self.config.keys))
-        self.push_screen(MainScreen(self.store, self.config, self.clock, live=self.live))
+        self.push_screen(
+            MainScreen(self.store, self.config, self.clock, live=self.live,
+                       heartbeat=self.heartbeat)
+        )
 
     def get_key_display_for(self, action: AgentAction, keymap: dict[str, str]) -> str:
         """The keys of an action as the user sees them, after remaps from config.toml."""

@@ -38,7 +38,7 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     # `comptoir demo --db x`); on the command's parser they must not reset what came before.
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--db", metavar="PATH", type=Path, default=default,
-                        help="database file (default: %s)" % ("per-user data dir"))
+                        help="database file (default: comptoir.db in the per-user data dir)")
     parser.add_argument("--theme", metavar="NAME", default=default,
                         help="dark, light, high-contrast or lowbw (16 colours, slow links)")
 
@@ -89,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_seed(args, config))
         if args.command == "stats":
             return asyncio.run(run_stats(args, config))
-        return asyncio.run(run_console(args.db or default_db_path(), config, theme=args.theme))
+        path = args.db or default_db_path(create=True)
+        return asyncio.run(run_console(path, config, theme=args.theme))
     except (StoreError, ConfigError, ValueError) as error:
         return fail(str(error))
     except KeyboardInterrupt:
@@ -156,7 +157,7 @@ async def run_seed(args: argparse.Namespace, config: Config) -> int:
 
     if args.mentions < 1:
         return fail("--mentions must be at least 1")
-    path: Path = args.db or default_db_path()
+    path: Path = args.db or default_db_path(create=True)
     now = int(SystemClock().now())
     sla = config.sla.first_reply_minutes * 60
     store = await Store.open(path)
@@ -196,7 +197,7 @@ async def collect_stats(store: Store, *, now: int, warn: int) -> dict[str, objec
 
 
 async def run_stats(args: argparse.Namespace, config: Config) -> int:
-    path: Path = args.db or default_db_path()
+    path: Path = args.db or default_db_path(create=True)
     store = await Store.open(path, create=False)
     try:
         stats = await collect_stats(store, now=int(SystemClock().now()),

@@ -391,10 +391,6 @@ class _Checker:
 
     def config(self, document: Mapping[str, Any]) -> Config | None:
         self.unknown_keys(document, "", _TOP_KEYS)
-        agent = self.agent(self.table(document, "agent"))
-        sla = self.sla(self.table(document, "sla"))
-        keys = self.keys(self.table(document, "keys"))
-
         theme = Config.theme
         if "theme" in document:
             value = document["theme"]
@@ -419,6 +415,11 @@ class _Checker:
                 )
             else:
                 language = value
+
+        # Tables after top-level settings: problems come out in the order of the example file.
+        agent = self.agent(self.table(document, "agent"))
+        sla = self.sla(self.table(document, "sla"))
+        keys = self.keys(self.table(document, "keys"))
 
         if self.problems or agent is None or sla is None or keys is None:
             return None

@@ -246,7 +246,9 @@ class NewMention:
 
 @dataclass(frozen=True, slots=True)
 class QueueFilter:
-    """Which mentions the queue shows. `status` is a Status value, "active" (new and open) or "all"."""
+    """Which mentions the queue shows.
+
+    `status` is a Status value, "active" (new and open) or "all"."""
 
     status: str = "active"
     channel: str | None = None

@@ -123,10 +123,13 @@ CREATE TABLE mentions (
                         THEN coalesce(first_reply_due, {NO_DUE}) ELSE {NO_DUE} END) STORED,
     UNIQUE (channel, remote_id)
 );
-CREATE INDEX mentions_queue ON mentions (lane, sort_due, id);
-CREATE INDEX mentions_channel_queue ON mentions (channel, lane, sort_due, id);
-CREATE INDEX mentions_all ON mentions (sort_due, id);
-CREATE INDEX mentions_assignee_queue ON mentions (assignee, lane, sort_due, id)
+-- Queue order is (sort_due, id); id is the rowid, which every index ends with implicitly. SQLite
+-- cannot seek a row value that ends in the rowid, so keyset queries split "(due, id) > (d, i)"
+-- into "due = d AND id > i" plus "due > d" (see db/queries.py).
+CREATE INDEX mentions_queue ON mentions (lane, sort_due);
+CREATE INDEX mentions_channel_queue ON mentions (channel, lane, sort_due);
+CREATE INDEX mentions_all ON mentions (sort_due);
+CREATE INDEX mentions_assignee_queue ON mentions (assignee, lane, sort_due)
     WHERE assignee IS NOT NULL;
 CREATE INDEX mentions_customer ON mentions (customer_id, created_at);
 CREATE INDEX mentions_thread ON mentions (channel, thread_id);
@@ -186,11 +189,13 @@ CREATE TABLE outbox (
     author          TEXT NOT NULL,
     remote_id       TEXT,
     error           TEXT,
-    idempotency_key TEXT NOT NULL UNIQUE,
+    idempotency_key TEXT NOT NULL,
     attempts        INTEGER NOT NULL DEFAULT 0,
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL
 );
+-- A named index rather than a column constraint, so that bulk_load can drop and rebuild it.
+CREATE UNIQUE INDEX outbox_idempotency ON outbox (idempotency_key);
 CREATE INDEX outbox_mention ON outbox (mention_id);
 CREATE INDEX outbox_customer ON outbox (customer_id, created_at);
 -- Only rows still in flight: the sender's poll stays tiny however many replies were ever sent.

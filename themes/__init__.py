@@ -120,6 +120,8 @@ HIGH_CONTRAST = Theme(
     },
 )
 
+_SEMANTIC = ("primary", "secondary", "accent", "warning", "error", "success")
+
 LOWBW = Theme(
     name="lowbw",
     # ansi=True makes Textual generate ANSI-only variables (no computed shades) and, while the
@@ -142,11 +144,20 @@ LOWBW = Theme(
     boost="ansi_default",
     dark=True,
     variables={
-        # Textual's ANSI defaults use "ansi_default 50%" for muted text; "bright black" is the
-        # 16-colour way of saying grey, and is one SGR code rather than a blended colour.
+        # Textual's ANSI generator omits these two, yet Screen's DEFAULT_CSS needs them (the
+        # built-in ansi-* themes set them too): without them the stylesheet fails to parse.
+        "ansi-background": "ansi_default",
+        "ansi-foreground": "ansi_default",
+        # Textual's ANSI defaults use "ansi_default 50%" for muted text, but in native ANSI
+        # mode the alpha is dropped, so muted text would look exactly like normal text.
+        # "Bright black" is the 16-colour way of saying grey.
         "text-muted": "ansi_bright_black",
         "text-disabled": "ansi_bright_black",
         "foreground-muted": "ansi_bright_black",
+        # "$error-muted" is "ansi_red 50%" and the alpha is dropped, so it shows as full red:
+        # a `color: $error; background: $error-muted` badge would be red on red. Muted
+        # backgrounds become the terminal's own instead.
+        **{f"{name}-muted": "ansi_default" for name in _SEMANTIC},
         "block-cursor-foreground": "ansi_black",
         "block-cursor-background": "ansi_cyan",
         "block-cursor-text-style": "bold",
@@ -165,9 +176,7 @@ LOWBW = Theme(
     },
 )
 
-THEMES: dict[str, Theme] = {
-    theme.name: theme for theme in (DARK, LIGHT, HIGH_CONTRAST, LOWBW)
-}
+THEMES: dict[str, Theme] = {theme.name: theme for theme in (DARK, LIGHT, HIGH_CONTRAST, LOWBW)}
 """User-facing name (the ``theme`` setting of config.toml) -> Theme. Keys == Theme.name."""
 
 # The config module validates `theme = ...` without importing Textual, so it keeps its own list;
@@ -182,9 +191,12 @@ lowbw and App.ansi_color (Textual 8.2.8):
 - Setting App.ansi_color = True would force native ANSI for every theme (ANSI colours inside
   Rich renderables would then follow the terminal palette in dark/light too); setting it to
   False would make lowbw send truecolor (ESC[38;2;r;g;bm) again, defeating its purpose.
-- Colours that Textual must blend (alpha, `$x 50%`) cannot stay ANSI; lowbw's variables avoid
-  them so nothing falls back to RGB. Widget CSS that adds alpha to theme colours will still
-  produce RGB; check with the byte test in tests/console/test_themes.py.
+- In native ANSI mode Textual drops the alpha of ANSI colours: `$error 30%` as a background
+  is full red, `ansi_default 50%` is plain default. Do not rely on alpha for meaning in lowbw.
+- Hex colours written directly in .tcss (not through theme variables) still go out as
+  truecolor in lowbw; use `$variables` so the 16-colour theme stays 16-colour.
+- A 16-colour terminal can also be forced for every theme with TEXTUAL_COLOR_SYSTEM=standard
+  (Rich then maps truecolor to the nearest of 16 colours); lowbw chooses those colours instead.
 """
 
 

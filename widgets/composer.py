@@ -5,22 +5,24 @@ The composer writes and reports; it refuses nothing. The screen decides whether 
 (empty, over length, unfilled placeholders) using `problems()` or the helpers it wraps, and saves
 drafts on `DraftChanged`.
 
-Keys: ctrl+s posts `SendRequested` (a priority binding, so the text area never sees it); escape
-posts `Cancelled` so the screen can move focus back to the queue. The text area is built with
+Keys: ctrl+s posts `SendRequested` (a priority binding, so the text area never sees it). Escape
+is deliberately not bound here: it reaches the screen's own `back` binding, which closes the
+composer and returns to the queue. That works because the text area is built with
 `tab_behavior="focus"`: in that mode it neither inserts tabs nor swallows escape (Textual 8.2.8
-only consumes escape itself in "indent" mode, where it moves focus on), so neither key can trap
-the agent in the editor.
+only consumes escape itself in "indent" mode, where it moves focus to the next widget instead),
+so neither key can trap the agent in the editor.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -115,9 +117,10 @@ class ReplyComposer(Widget, can_focus=False):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        # Priority: the binding must win over the focused text area (and its bindings).
+        # Priority: checked before the focused text area's bindings and key handling. Note that
+        # priority bindings run from the App down, so a priority ctrl+s on the screen or App
+        # would win over this one: the screen should then not bind ctrl+s with priority.
         Binding("ctrl+s", "send", "Send", id="send", priority=True),
-        Binding("escape", "cancel", "Leave", id="back", show=False),
     ]
 
     channel: reactive[str] = reactive("x")
@@ -149,16 +152,6 @@ class ReplyComposer(Widget, can_focus=False):
 
         composer: ReplyComposer
         text: str
-
-        @property
-        def control(self) -> ReplyComposer:
-            return self.composer
-
-    @dataclass
-    class Cancelled(Message):
-        """escape: the agent is leaving the composer (the draft is kept as it is)."""
-
-        composer: ReplyComposer
 
         @property
         def control(self) -> ReplyComposer:
@@ -207,7 +200,10 @@ class ReplyComposer(Widget, can_focus=False):
     @property
     def text(self) -> str:
         """The reply as it stands."""
-        return self.text_area.text
+        try:
+            return self.text_area.text
+        except NoMatches:  # not composed yet
+            return self._initial
 
     def load(self, text: str, placeholders: tuple[str, ...] | None = None) -> None:
         """Replace the content (a saved draft, a rendered template) without a `DraftChanged`.
@@ -218,8 +214,13 @@ class ReplyComposer(Widget, can_focus=False):
         """
         safe = inert(text)
         self._known_text = safe
-        self.placeholders = placeholders
-        area = self.text_area
+        self.set_reactive(ReplyComposer.placeholders, placeholders)
+        try:
+            area = self.text_area
+        except NoMatches:
+            # Called before compose: the text area will start with this text.
+            self._initial = safe
+            return
         area.load_text(safe)
         left = unfilled(safe, placeholders)
         offset = safe.find("{" + left[0] + "}") if left else len(safe)
@@ -228,6 +229,14 @@ class ReplyComposer(Widget, can_focus=False):
 
     def focus_editor(self) -> None:
         self.text_area.focus()
+
+    def focus(self, scroll_visible: bool = True) -> Self:
+        """Focus the editor: the composer itself never holds focus, its text area does."""
+        try:
+            self.text_area.focus(scroll_visible)
+        except NoMatches:
+            self.call_after_refresh(self.focus_editor)
+        return self
 
     @property
     def length(self) -> LengthInfo:
@@ -260,9 +269,6 @@ class ReplyComposer(Widget, can_focus=False):
 
     def action_send(self) -> None:
         self.post_message(self.SendRequested(self, self.text))
-
-    def action_cancel(self) -> None:
-        self.post_message(self.Cancelled(self))
 
     def _refresh_footer(self) -> None:
         text = self.text

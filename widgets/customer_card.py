@@ -28,24 +28,25 @@ def format_audience(count: int) -> str:
         return "1 follower"
     if count < 1_000:
         return f"{count} followers"
-    for divisor, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
-        if count >= divisor:
-            value = count / divisor
-            # 999,950 would round to "1000.0k": promote it to the next unit instead.
-            if f"{value:.1f}" == "1000.0" and suffix != "B":
-                continue
-            number = f"{value:.1f}".removesuffix(".0")
-            return f"{number}{suffix} followers"
-    return f"{count} followers"  # unreachable: count >= 1000 always matches "k"
+    # Smallest unit whose rounded value stays under 1000: 999,960 reads "1M", not "1000k".
+    for divisor, suffix in ((1_000, "k"), (1_000_000, "M"), (1_000_000_000, "B")):
+        number = f"{count / divisor:.1f}"
+        if float(number) < 1000 or suffix == "B":
+            return f"{number.removesuffix('.0')}{suffix} followers"
+    raise AssertionError("unreachable: the last unit always returns")
 
 
 class CustomerCardView(Widget):
     """The customer card of the selected mention. Call `show(card)`; None shows the empty state."""
 
+    BORDER_TITLE = "Customer"
+
     DEFAULT_CSS = """
     CustomerCardView {
         height: auto;
         padding: 0 1;
+        border-top: solid $foreground 20%;
+        border-title-color: $text-accent;
         &.-empty { color: $text-muted; text-style: italic; }
     }
     """

@@ -1,6 +1,7 @@
 """The customer's history across channels, newest first, one line per mention or reply.
 
-Each line is `time channel kind state excerpt`, assembled from `Content` pieces; excerpts pass
+Lines are grouped under one date line per local day; each line is
+`HH:MM channel kind state excerpt`, assembled from `Content` pieces; excerpts pass
 through `widgets.text.untrusted`. Lines never wrap (CSS nowrap + ellipsis) so the view stays one
 row per item in a narrow pane, and at most MAX_ITEMS lines are built whatever the caller passes.
 """
@@ -43,13 +44,18 @@ KIND_LABELS: Final = {"reply": "→ reply", "mention": "← mention"}
 
 
 def history_line(item: HistoryItem, *, current: bool) -> Content:
-    """One history row; `current` marks items that belong to the mention on screen."""
+    """One history row, `HH:MM channel kind state excerpt`; `current` marks the mention on screen.
+
+    The date is not repeated on every row: `day_header` lines group the rows by local day, which
+    leaves the excerpt some room in a 45-column pane.
+    """
     channel = _CHANNEL_SHORT.get(item.channel) or clean(item.channel, max_chars=4)
-    kind = KIND_LABELS.get(item.kind) or clean(item.kind, max_chars=9)
-    state = clean(item.state, max_chars=8)
+    # Loose caps: these are short internal words; the cap only guards a corrupt row.
+    kind = KIND_LABELS.get(item.kind) or clean(item.kind, max_chars=12)
+    state = clean(item.state, max_chars=12)
     line = Content.assemble(
-        ("▶ " if current else "  ", "bold $text-accent"),
-        (local_time(item.at, "%m-%d %H:%M"), "$text-muted"),
+        ("▶" if current else " ", "bold $text-accent"),
+        (local_time(item.at, "%H:%M"), "$text-muted"),
         " ",
         channel.ljust(4),
         " ",
@@ -62,13 +68,21 @@ def history_line(item: HistoryItem, *, current: bool) -> Content:
     return line.stylize("bold") if current else line
 
 
+def day_header(at: float) -> Content:
+    return Content.styled(local_time(at, "%Y-%m-%d"), "bold $text-muted")
+
+
 class HistoryView(Widget):
     """Call `show(items, current_mention_id)`; an empty sequence shows the empty state."""
+
+    BORDER_TITLE = "History"
 
     DEFAULT_CSS = """
     HistoryView {
         height: auto;
         padding: 0 1;
+        border-top: solid $foreground 20%;
+        border-title-color: $text-accent;
         text-wrap: nowrap;
         text-overflow: ellipsis;
         &.-empty { color: $text-muted; text-style: italic; }
@@ -94,13 +108,17 @@ class HistoryView(Widget):
         if not self.items:
             self._content = Content("No history.")
         else:
-            lines = [
-                history_line(item, current=item.mention_id == current_mention_id)
-                for item in self.items
-            ]
+            lines: list[Content] = []
+            day = ""
+            for item in self.items:
+                item_day = local_time(item.at, "%Y-%m-%d")
+                if item_day != day:
+                    day = item_day
+                    lines.append(day_header(item.at))
+                lines.append(history_line(item, current=item.mention_id == current_mention_id))
             if total > MAX_ITEMS:
                 lines.append(
-                    Content.styled(f"  … {total - MAX_ITEMS} older not shown", "$text-muted")
+                    Content.styled(f" … {total - MAX_ITEMS} older not shown", "$text-muted")
                 )
             self._content = Content("\n").join(lines)
         self.refresh(layout=True)

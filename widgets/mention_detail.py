@@ -114,9 +114,12 @@ class SlaBadge(Static):
         """Show `state`; repaint only when label or level changed. Returns True if it did."""
         if state == self.state:
             return False
+        # The badge is `width: auto`: a relayout is needed only when the label's width changes
+        # ("00:15" -> "-00:01"), which is rare; otherwise repaint the badge alone.
+        relayout = self.state is None or len(self.state.label) != len(state.label)
         self.state = state
         # The label is ours (digits and signs), but Content keeps it from ever being markup.
-        self.update(Content.assemble("SLA ", state.label), layout=False)
+        self.update(Content.assemble("SLA ", state.label), layout=relayout)
         for level in self.LEVELS:
             self.set_class(level == state.level, f"-{level}")
         return True
@@ -241,12 +244,14 @@ class MentionDetail(Vertical):
             ),
             Content.assemble(("priority ", "$text-muted"), str(mention.priority)),
         ]
+        meta = Content(" · ").join(parts)
         if mention.tags:
+            # Tags on their own line: a wrapped "status · assignee · tags" line reads badly.
             tags = [
                 untrusted(f"#{tag}", max_chars=40, style="$text-secondary") for tag in mention.tags
             ]
-            parts.append(Content(" ").join(tags))
-        return Content(" · ").join(parts)
+            meta = Content.assemble(meta, "\n", Content(" ").join(tags))
+        return meta
 
     @staticmethod
     def _thread_content(mention: Mention, thread: Sequence[Mention]) -> Content | None:

@@ -72,10 +72,14 @@ def outbox_lines(item: OutboxItem) -> list[Content]:
 class OutboxStatusView(Widget):
     """The outbox rows of the selected mention, newest first. Call `show(items)`."""
 
+    BORDER_TITLE = "Replies"
+
     DEFAULT_CSS = """
     OutboxStatusView {
         height: auto;
         padding: 0 1;
+        border-top: solid $foreground 20%;
+        border-title-color: $text-accent;
         &.-empty { color: $text-muted; text-style: italic; }
     }
     """

@@ -31,11 +31,13 @@ _ESCAPE_SEQUENCE: Final = re.compile(
 
 # Characters that change how text around them is read without being seen: shown, not obeyed.
 _VISIBLE_TAGGED: Final = frozenset(
-    [0x061C, 0x200B, 0x200C, 0x200E, 0x200F, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xFEFF,
-     0x180E, 0x00AD, 0xFFF9, 0xFFFA, 0xFFFB]
-    + list(range(0x202A, 0x202F))
-    + list(range(0x2066, 0x206A))
-    + list(range(0xE0000, 0xE0080))  # tag characters (invisible "ASCII smuggling")
+    (
+        0x061C, 0x200B, 0x200C, 0x200E, 0x200F, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064,
+        0xFEFF, 0x180E, 0x00AD, 0xFFF9, 0xFFFA, 0xFFFB,
+        *range(0x202A, 0x202F),  # embeddings and overrides
+        *range(0x2066, 0x206A),  # isolates
+        *range(0xE0000, 0xE0080),  # tag characters (invisible "ASCII smuggling")
+    )
 )
 _MAX_COMBINING: Final = 2
 
@@ -57,6 +59,9 @@ def clean(text: object, *, keep_newlines: bool = False, max_chars: int | None = 
     visible = 0
     cut = False
     for char in text:
+        if max_chars is not None and visible >= max_chars:
+            cut = True  # something printable may follow: say that the text goes on
+            break
         code = ord(char)
         if char == "\n" or code in (0x2028, 0x2029, 0x85):
             out.append("\n" if keep_newlines else " ")
@@ -80,9 +85,6 @@ def clean(text: object, *, keep_newlines: bool = False, max_chars: int | None = 
             out.append(char)
             combining_run = 0
         visible += 1
-        if max_chars is not None and visible >= max_chars:
-            cut = True
-            break
     result = "".join(out)
     if cut:
         result = result.rstrip() + "…"

@@ -33,6 +33,7 @@ AGENT_SIGNATURES: Final = {
     "maelle": "^Maëlle",
 }
 
+# fmt: off
 FIRST_NAMES_FR: Final = (
     "Marie", "Lucas", "Léa", "Hugo", "Chloé", "Nathan", "Manon", "Théo", "Camille", "Louis",
     "Inès", "Jules", "Zoé", "Gabriel", "Océane", "Raphaël", "Anaïs", "Mathéo", "Élodie", "Noé",
@@ -80,6 +81,8 @@ PRODUCTS_EN: Final = (
     "the Wi-Fi extender", "my subscription", "the Fibrelle app", "Fibrelle TV",
 )
 
+# fmt: on
+
 EMOJI_ANGRY: Final = ("😡", "🤬", "😤", "🙄", "👎", "💢", "😠", "")
 EMOJI_SAD: Final = ("😕", "😞", "😩", "🥲", "😬", "", "")
 EMOJI_HAPPY: Final = ("😍", "🙏", "👏", "❤️", "🥳", "✨", "👍", "💚", "😊")
@@ -95,8 +98,7 @@ POSTS: Final[dict[tuple[str, str], tuple[str, ...]]] = {
         "jours {angry}",
         "Bonjour {brand}, on m'a promis un remboursement de {amount} € il y a {days} jours. "
         "Rien sur mon compte. C'est normal ?",
-        "{brand} remboursement de ma box renvoyée le {date}, toujours rien. Commande {order} "
-        "{sad}",
+        "{brand} remboursement de ma box renvoyée le {date}, toujours rien. Commande {order} {sad}",
         "Deuxième relance : où en est le remboursement de {order} ? {brand}",
         "Prélevé deux fois ce mois-ci, j'aimerais être remboursé svp {brand} {angry}",
         "{brand} vous m'avez facturé des frais de résiliation alors que j'étais dans les "
@@ -234,29 +236,70 @@ RETURNS: Final[dict[str, tuple[str, ...]]] = {
     ),
 }
 
-# Replies agents sent in the past (history rows), per topic family.
-REPLIES: Final[dict[str, tuple[str, ...]]] = {
-    "fr": (
-        "Bonjour {first}, désolés pour l'attente. Je regarde votre dossier et je reviens vers "
-        "vous en DM. {sig}",
+# Replies agents sent in the past (history rows), per topic, so history reads coherently.
+REPLIES: Final[dict[tuple[str, str], tuple[str, ...]]] = {
+    ("refund", "fr"): (
         "Bonjour {first}, le remboursement a bien été validé, comptez 3 à 5 jours ouvrés. {sig}",
+        "Bonjour {first}, désolés pour l'attente : je relance le service facturation et je vous "
+        "confirme en DM. {sig}",
+    ),
+    ("refund", "en"): (
+        "Hi {first}, your refund has been approved, allow 3-5 working days. {sig}",
+        "Hi {first}, sorry for the wait, I've chased billing and will confirm by DM. {sig}",
+    ),
+    ("delivery", "fr"): (
+        "Bonjour {first}, le transporteur a égaré le colis : un renvoi part aujourd'hui. {sig}",
+        "Bonjour {first}, un nouveau rendez-vous technicien est fixé demain 8h-12h. {sig}",
+    ),
+    ("delivery", "en"): (
+        "Hi {first}, the courier lost the parcel, a replacement ships today. {sig}",
+        "Hi {first}, a new engineer visit is booked for tomorrow 8-12. {sig}",
+    ),
+    ("outage", "fr"): (
         "Bonjour {first}, un incident était en cours dans votre secteur, il est résolu depuis "
         "{hour}h. Pouvez-vous redémarrer la box ? {sig}",
         "Merci {first} pour votre patience. Un technicien passera demain matin. {sig}",
-        "Bonjour {first}, pouvez-vous nous écrire en message privé avec votre numéro client ? "
-        "{sig}",
-        "Bonjour {first}, la mise à jour corrigeant ce bug est en ligne, merci du signalement ! "
-        "{sig}",
     ),
-    "en": (
-        "Hi {first}, sorry for the wait. Looking into your account now, I'll DM you. {sig}",
-        "Hi {first}, your refund has been approved, allow 3-5 working days. {sig}",
+    ("outage", "en"): (
         "Hi {first}, there was an incident in your area, fixed since {hour}:00. Could you "
         "restart the router? {sig}",
         "Thanks for your patience {first}. An engineer will visit tomorrow morning. {sig}",
+    ),
+    ("app", "fr"): (
+        "Bonjour {first}, la mise à jour corrigeant ce bug est en ligne, merci du signalement ! "
+        "{sig}",
+        "Bonjour {first}, pouvez-vous vider le cache de l'appli et réessayer ? Ça corrige le "
+        "souci en attendant le correctif. {sig}",
+    ),
+    ("app", "en"): (
+        "Hi {first}, the update fixing this bug is live, thanks for reporting it! {sig}",
+        "Hi {first}, could you clear the app cache and retry? That works around it until the "
+        "fix ships. {sig}",
+    ),
+    ("delight", "fr"): ("Merci {first}, ça fait plaisir à toute l'équipe 💚 {sig}",),
+    ("delight", "en"): ("Thank you {first}, the whole team loved reading this 💚 {sig}",),
+    ("", "fr"): (
+        "Bonjour {first}, désolés pour l'attente. Je regarde votre dossier et je reviens vers "
+        "vous en DM. {sig}",
+        "Bonjour {first}, pouvez-vous nous écrire en message privé avec votre numéro client ? "
+        "{sig}",
+    ),
+    ("", "en"): (
+        "Hi {first}, sorry for the wait. Looking into your account now, I'll DM you. {sig}",
         "Hi {first}, could you DM us your account number? {sig}",
     ),
 }
+
+# Names of throwaway accounts (spam, trolls): they should look like what they are.
+# fmt: off
+SPAM_NAMES: Final = (
+    "CryptoKing 💰", "Promo Deals 🔥", "Jessica ❤️ DM me", "Bitcoin Signals", "Fibrelle Support",
+    "Gift Center", "NFT Drops 🚀", "Mega Cadeaux",
+)
+TROLL_NAMES: Final = (
+    "Gérard le vrai", "anon84", "LeRâleur", "truthseeker_99", "Kevin 🤡", "xXDarkVadorXx",
+)
+# fmt: on
 
 # --- the brewing crisis: a regional fibre outage, all with the shared hashtag ------------------
 CRISIS_POSTS: Final[dict[str, tuple[str, ...]]] = {

@@ -18,11 +18,10 @@ from console.actions import ALL_ACTIONS, SCREEN_ACTIONS
 from console.clock import Clock
 from console.config import Config
 from console.demo.live import SimulatedChannel
-from console.lengths import reply_length
 from console.screens.help import HelpScreen
 from console.screens.prompts import FilterPrompt, SnoozePrompt, TextPrompt
 from console.screens.template_picker import TemplatePicker
-from console.templates import TemplateContext, render, unfilled
+from console.templates import TemplateContext, render
 from db.errors import StoreError
 from db.models import (
     ACTIVE_STATUSES,
@@ -35,6 +34,7 @@ from db.models import (
 )
 from db.store import Store
 from widgets.composer import ReplyComposer
+from widgets.composer import problems as send_problems
 from widgets.customer_card import CustomerCardView
 from widgets.history import HistoryView
 from widgets.mention_detail import MentionDetail
@@ -83,8 +83,10 @@ class MainScreen(Screen[None]):
         clock: Clock,
         *,
         live: SimulatedChannel | None = None,
+        heartbeat: float | None = 1.0,
     ) -> None:
         super().__init__()
+        self.heartbeat = heartbeat
         self.store = store
         self.config = config
         self.clock = clock
@@ -102,7 +104,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="desk"):
             yield QueueList(id="queue")
             with VerticalScroll(id="detail", can_focus=True):
-                yield MentionDetail(id="mention")
+                yield MentionDetail(self.clock, id="mention")
                 yield OutboxStatusView(id="outbox")
                 yield CustomerCardView(id="customer")
                 yield HistoryView(id="history")
@@ -121,14 +123,12 @@ class MainScreen(Screen[None]):
         queue = self.queue
         queue.clock = self.clock
         queue.source = self._source
-        self.query_one(MentionDetail).clock = self.clock
-        self.query_one(HistoryView).clock = self.clock
-        self.query_one(CustomerCardView).clock = self.clock
         self._update_layout_class(self.size.width)
         await queue.reload()
         queue.focus()
         await self.refresh_status()
-        self.set_interval(1.0, self.tick, name="desk-tick")
+        if self.heartbeat is not None:
+            self.set_interval(self.heartbeat, self.tick, name="desk-tick")
 
     def on_resize(self) -> None:
         self._update_layout_class(self.size.width)
@@ -298,7 +298,7 @@ class MainScreen(Screen[None]):
         customer = card.customer if card is not None else None
         return TemplateContext(
             customer_first_name=customer.first_name if customer else mention.author_name,
-            customer_name=customer.display_name if customer else mention.author_name,
+            customer_display_name=customer.display_name if customer else mention.author_name,
             customer_handle=mention.author_handle,
             agent_name=agent.name,
             agent_first_name=agent.first_name,
@@ -325,7 +325,7 @@ class MainScreen(Screen[None]):
             rendered = render(template.body, context, {})
             if self._composing_for != row.id:
                 await self._open_composer_for(row)
-            self.composer.load(rendered.text)
+            self.composer.load(rendered.text, placeholders=rendered.missing)
             await self.store.save_draft(
                 row.id, rendered.text, template.id, now=int(self.clock.now())
             )
@@ -348,9 +348,9 @@ class MainScreen(Screen[None]):
         text = self.composer.text.strip()
         row = self.queue.highlighted_row
         channel = row.channel if row is not None and row.id == mention_id else self.composer.channel
-        problem = send_problem(text, channel)
-        if problem:
-            self._say(problem, severity="error")
+        reasons = send_problems(channel, text, self.composer.placeholders)
+        if reasons:
+            self._say("Not sent: " + "; ".join(reasons), severity="error")
             return
         try:
             await self.store.queue_reply(
@@ -507,16 +507,3 @@ class MainScreen(Screen[None]):
     def action_quit(self) -> None:
         self.app.exit()
 
-
-def send_problem(text: str, channel: str) -> str | None:
-    """Why this reply cannot go out as it is, in words for the agent; None when it can."""
-    if not text:
-        return "The reply is empty"
-    missing = unfilled(text)
-    if missing:
-        names = ", ".join("{" + name + "}" for name in missing)
-        return f"Fill in {names} before sending"
-    length = reply_length(channel, text)
-    if length.over:
-        return f"Too long for {channel}: {length.used}/{length.limit}"
-    return None

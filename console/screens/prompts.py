@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
-from db.models import CHANNELS, Status, QueueFilter
+from db.models import CHANNELS, QueueFilter, Status
 from widgets.text import untrusted
 
 MODAL_CSS = """

@@ -110,3 +110,8 @@ def test_safe_text_is_unchanged(prefix: str, suffix: str) -> None:
         and c != "\t"
     )
     assert clean(safe) == safe
+
+
+def test_text_exactly_at_the_limit_is_not_marked_cut() -> None:
+    assert clean("resolved", max_chars=8) == "resolved"
+    assert clean("resolved!", max_chars=8) == "resolved…"
