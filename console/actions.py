@@ -64,6 +64,8 @@ SCREEN_ACTIONS: Final = (
     AgentAction("quit", "q", "quit", "Quit", "Quit Comptoir"),
 )
 
-ALL_ACTIONS: Final = QUEUE_MOVES + SCREEN_ACTIONS
-PALETTE_ID: Final = "palette"
-PALETTE_KEYS: Final = "ctrl+p"
+# Bound on the App (it works on every screen); listed with the rest in help.
+PALETTE: Final = AgentAction("palette", "ctrl+p", "command_palette", "Palette",
+                             "Command palette: every action by name", footer=False, priority=True)
+
+ALL_ACTIONS: Final = (*QUEUE_MOVES, *SCREEN_ACTIONS, PALETTE)

@@ -10,7 +10,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from console.actions import PALETTE_ID, PALETTE_KEYS, SCREEN_ACTIONS, AgentAction
+from console.actions import PALETTE, SCREEN_ACTIONS, AgentAction
 from console.clock import Clock, SystemClock
 from console.config import Config
 from console.demo.live import SimulatedChannel
@@ -21,10 +21,7 @@ from themes import THEMES, register_themes, resolve_theme
 
 class ComptoirApp(App[None]):
     TITLE = "Comptoir"
-    BINDINGS = [
-        Binding(PALETTE_KEYS, "command_palette", "Palette", show=False, id=PALETTE_ID,
-                priority=True),
-    ]
+    BINDINGS = [PALETTE.binding()]
 
     def __init__(
         self,

@@ -12,6 +12,9 @@ So the label reads "00:00" only at the exact due instant:
 - 1 s late → "-00:01" (level "breach": a breach is never displayed as "-00:00"),
 - 60 s late → "-00:01", 61 s late → "-00:02".
 
+Long distances: "2d03h" from 100 hours (hours floored after the minute rounding), "99d+" from
+100 days; a label is at most LABEL_WIDTH (7) cells, e.g. "-99d23h".
+
 A countdown that never shows "00:00" while time is left, and a breach that shows a minute as
 soon as it starts, are the two readings an agent cannot misjudge.
 """
@@ -26,8 +29,11 @@ from db.models import NO_DUE
 
 WARN_SECONDS: Final = 900
 _MINUTE: Final = 60
-# Beyond 99 h the HH:MM form would need three hour digits; days keep the column 6 cells wide.
+# Beyond 99 h the HH:MM form would need three hour digits: days instead ("2d03h"), and from
+# 100 days on a capped "99d+", so a label never exceeds 7 cells ("-99d23h").
 _MAX_HHMM_MINUTES: Final = 100 * 60
+_MAX_DAYS_MINUTES: Final = 100 * 24 * 60
+LABEL_WIDTH: Final = 7
 
 NONE_LABEL: Final = "--:--"
 
@@ -49,9 +55,11 @@ def _has_due(due: int | None) -> bool:
 
 
 def _format_minutes(minutes: int) -> str:
-    """Whole minutes as "HH:MM", or "NdHHh" (hours floored) from 100 hours on."""
+    """Whole minutes as "HH:MM", "NdHHh" (hours floored) from 100 hours, "99d+" from 100 days."""
     if minutes < _MAX_HHMM_MINUTES:
         return f"{minutes // 60:02d}:{minutes % 60:02d}"
+    if minutes >= _MAX_DAYS_MINUTES:
+        return "99d+"
     days, rest = divmod(minutes, 24 * 60)
     return f"{days}d{rest // 60:02d}h"
 
@@ -96,18 +104,24 @@ def next_label_change(due: int | None, now: float, warn: int = WARN_SECONDS) -> 
     # Lateness of m minutes covers (60(m-1), 60m]: the label grows just after 60 * (last minute
     # count that still prints the same label).
     late = -remaining
-    return max(0.0, _MINUTE * _upper_minutes(math.ceil(late / _MINUTE)) - late)
+    minutes = math.ceil(late / _MINUTE)
+    if minutes >= _MAX_DAYS_MINUTES:
+        return math.inf  # "-99d+" for good
+    return max(0.0, _MINUTE * _upper_minutes(minutes) - late)
 
 
 def _lower_minutes(minutes: int) -> int:
     """The largest minute count below `minutes` whose label differs (counting down)."""
     if minutes <= _MAX_HHMM_MINUTES:
         return minutes - 1
+    if minutes >= _MAX_DAYS_MINUTES:
+        return _MAX_DAYS_MINUTES - 1
     return minutes // 60 * 60 - 1  # "NdHHh" floors hours: it changes below the whole hour
 
 
 def _upper_minutes(minutes: int) -> int:
-    """The largest minute count from `minutes` up that still prints the same label."""
+    """The largest minute count from `minutes` up that still prints the same label (below the
+    "99d+" cap, which the caller handles)."""
     if minutes < _MAX_HHMM_MINUTES:
         return minutes
     return minutes // 60 * 60 + 59

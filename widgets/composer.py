@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static, TextArea
+from textual.widgets.text_area import Selection
 
 from console.lengths import LengthInfo, grapheme_count, reply_length
 from console.templates import unfilled
@@ -121,6 +122,9 @@ class ReplyComposer(Widget, can_focus=False):
         # priority bindings run from the App down, so a priority ctrl+s on the screen or App
         # would win over this one: the screen should then not bind ctrl+s with priority.
         Binding("ctrl+s", "send", "Send", id="send", priority=True),
+        # Jump to (and select) the next `{field}` so typing replaces it: templates are filled
+        # without leaving the keyboard's home row.
+        Binding("ctrl+n", "next_field", "Next field", id="next_field", priority=True),
     ]
 
     channel: reactive[str] = reactive("x")
@@ -222,10 +226,32 @@ class ReplyComposer(Widget, can_focus=False):
             self._initial = safe
             return
         area.load_text(safe)
-        left = unfilled(safe, placeholders)
-        offset = safe.find("{" + left[0] + "}") if left else len(safe)
-        area.move_cursor(_location(safe, offset))
+        area.move_cursor(_location(safe, 0))
+        if not self.select_next_field():
+            area.move_cursor(_location(safe, len(safe)))
         self._refresh_footer()
+
+    def select_next_field(self) -> bool:
+        """Select the next unfilled `{field}` after the cursor (wrapping around), so that typing
+        replaces it. Returns False when none is left."""
+        area = self.text_area
+        text = area.text
+        left = unfilled(text, self.placeholders)
+        if not left:
+            return False
+        cursor = _offset(text, area.selection.end)
+        spans = sorted(
+            (start, start + len(name) + 2)
+            for name in set(left)
+            for start in _find_all(text, "{" + name + "}")
+        )
+        start, end = next(((a, b) for a, b in spans if a >= cursor), spans[0])
+        area.selection = Selection(_location(text, start), _location(text, end))
+        return True
+
+    def action_next_field(self) -> None:
+        if not self.select_next_field():
+            self.notify("No field left to fill", markup=False)
 
     def focus_editor(self) -> None:
         self.text_area.focus()
@@ -293,3 +319,19 @@ def _location(text: str, offset: int) -> tuple[int, int]:
     before = text[:offset]
     row = before.count("\n")
     return row, offset - (before.rfind("\n") + 1)
+
+
+def _offset(text: str, location: tuple[int, int]) -> int:
+    """The inverse of `_location`: a (row, column) in the text area to an offset in `text`."""
+    row, column = location
+    lines = text.split("\n")
+    return sum(len(line) + 1 for line in lines[:row]) + column
+
+
+def _find_all(text: str, needle: str) -> list[int]:
+    found: list[int] = []
+    start = text.find(needle)
+    while start != -1:
+        found.append(start)
+        start = text.find(needle, start + 1)
+    return found

@@ -37,7 +37,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from console.clock import Clock, SystemClock
-from console.sla import WARN_SECONDS, SlaState, next_label_change, sla_state
+from console.sla import LABEL_WIDTH, WARN_SECONDS, SlaState, next_label_change, sla_state
 from db.models import NO_DUE, QueueKey, QueueRow
 from widgets.text import clean
 
@@ -82,7 +82,7 @@ def _layout(width: int) -> tuple[_Column, ...]:
     """
     author = 16 if width >= 110 else 14 if width >= 96 else 12 if width >= 60 else 10
     spec: list[tuple[str, str, int | None, bool]] = [
-        ("sla", "SLA", 6, True),
+        ("sla", "SLA", LABEL_WIDTH, True),
         ("channel", "CH", 2, False),
         ("author", "AUTHOR", author, False),
         ("excerpt", "MESSAGE", None, False),
@@ -463,19 +463,27 @@ class QueueList(Widget, can_focus=True):
         cached = self._strips.get(key)
         if cached is not None:
             return cached
-        base = ("queue-list--cursor",) if is_cursor else ()
-        row_style = self.get_visual_style(*base).rich_style
+        row_style = self._cell_style(is_cursor, "")
         segments: list[Segment] = []
         for column in _layout(width):
             if segments:
                 segments.append(Segment(" " * _GAP, row_style))
             text, component = self._cell(row, column, sla)
-            style = self.get_visual_style(*base, component).rich_style if component else row_style
+            style = self._cell_style(is_cursor, component)
             cell = _fit(text, column.width, align_right=column.align_right)
             segments.append(Segment(cell, style))
         strip = Strip(segments).adjust_cell_length(width, row_style)
         self._strips[key] = strip
         return strip
+
+    def _cell_style(self, is_cursor: bool, component: str) -> Style:
+        """On the cursor row the cursor colours win (contrast on $primary), except the SLA
+        colour: a breach must stay red under the cursor too."""
+        if not is_cursor:
+            return self.get_visual_style(*filter(None, [component])).rich_style
+        if component.startswith("queue-list--sla-"):
+            return self.get_visual_style("queue-list--cursor", component).rich_style
+        return self.get_visual_style(*filter(None, [component]), "queue-list--cursor").rich_style
 
     def _cell(self, row: QueueRow, column: _Column, sla: SlaState) -> tuple[str, str]:
         """Plain text of one cell and its component class. Outside text goes through clean()."""

@@ -115,6 +115,11 @@ class SimulatedChannel:
         """When the next mention is due (epoch seconds): for a "next mention in 12 s" hint."""
         return self._next_at
 
+    def describe(self) -> str:
+        """One line for the status bar. It changes only when a mention arrives, not every second:
+        on a slow link, a ticking "next in 12 s" would cost bytes for nothing."""
+        return f"demo channel: live, {self._seq} arrived"
+
     def _gap(self) -> float:
         return self._arrivals.expovariate(self._speed / MEAN_GAP)
 

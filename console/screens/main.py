@@ -102,7 +102,7 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar()
         with Horizontal(id="desk"):
-            yield QueueList(id="queue")
+            yield QueueList(id="queue", tick_interval=None)
             with VerticalScroll(id="detail", can_focus=True):
                 yield MentionDetail(self.clock, id="mention")
                 yield OutboxStatusView(id="outbox")

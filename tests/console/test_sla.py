@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.sla import SlaState, next_label_change, sla_state
+from console.sla import LABEL_WIDTH, SlaState, next_label_change, sla_state
 from db.models import NO_DUE
 
 DUE = 1_700_000_000
-_LABEL = re.compile(r"^-?(\d\d:\d\d|\d+d\d\dh)$")
+_LABEL = re.compile(r"^-?(\d\d:\d\d|\d{1,2}d\d\dh|99d\+)$")
 _SEVERITY = {"ok": 0, "warn": 1, "breach": 2}
 
 
@@ -41,6 +41,9 @@ _SEVERITY = {"ok": 0, "warn": 1, "breach": 2}
         (4 * 86400 + 3 * 3600 + 3599, SlaState("4d04h", "ok")),  # ceil to minutes, floor to hours
         (51 * 3600, SlaState("51:00", "ok")),
         (-(2 * 86400 + 3 * 3600 + 60 * 60 * 100), SlaState("-6d07h", "breach")),
+        (-(99 * 86400 + 23 * 3600 + 59 * 60), SlaState("-99d23h", "breach")),  # widest: 7 cells
+        (-(99 * 86400 + 23 * 3600 + 59 * 60) - 1, SlaState("-99d+", "breach")),  # 100 d (ceil)
+        (3 * 365 * 86400, SlaState("99d+", "ok")),
     ],
 )
 def test_labels_and_levels_at_boundaries(remaining: int, expected: SlaState) -> None:
@@ -77,6 +80,8 @@ def test_custom_warn_threshold() -> None:
         (100 * 3600 + 30, 90.0),  # "4d04h" down to 99 h 59 min, then "99:59"
         (101 * 3600, 60.0),  # 101 h exactly still reads "4d05h" (minutes round up)
         (-100 * 3600, 3540.0),  # "-4d04h" from 100 h late until 100 h 59 min late
+        (100 * 86400 + 60, 120.0),  # "99d+" until 99 d 23 h 59 min remain
+        (-100 * 86400 - 1, math.inf),  # "-99d+" for good
     ],
 )
 def test_next_label_change_at_boundaries(remaining: int, expected: float) -> None:
@@ -84,14 +89,17 @@ def test_next_label_change_at_boundaries(remaining: int, expected: float) -> Non
 
 
 # Whole and quarter seconds keep the float arithmetic exact around epoch-sized numbers.
-instants = st.integers(min_value=-4_000_000, max_value=4_000_000).map(lambda q: DUE + q / 4)
+instants = st.one_of(
+    st.integers(min_value=-4_000_000, max_value=4_000_000),  # within ±11 days
+    st.integers(min_value=-40_000_000, max_value=40_000_000),  # around the 100-day cap
+).map(lambda q: DUE + q / 4)
 
 
 @given(now=instants)
 def test_label_format_and_level_agree_with_sign(now: float) -> None:
     state = sla_state(DUE, now)
     assert _LABEL.match(state.label), state.label
-    assert len(state.label) <= 7
+    assert len(state.label) <= LABEL_WIDTH
     assert state.label.startswith("-") == (state.level == "breach") == (now > DUE)
 
 
@@ -105,7 +113,11 @@ def test_severity_never_decreases_as_time_passes(a: float, b: float) -> None:
 def test_state_is_constant_until_the_announced_change(now: float) -> None:
     state = sla_state(DUE, now)
     wait = next_label_change(DUE, now)
-    assert 0 <= wait <= 3600  # a minute in HH:MM form, an hour in the "NdHHh" form
+    if wait == math.inf:
+        assert state.label == "-99d+"
+        return
+    # A minute in HH:MM form, an hour in the "NdHHh" form, up to 100 days before the cap.
+    assert 0 <= wait <= 100 * 86400
     if wait > 0:
         assert sla_state(DUE, now + wait / 2) == state
         assert sla_state(DUE, now + wait * 0.999) == state

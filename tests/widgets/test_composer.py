@@ -125,9 +125,10 @@ async def test_load_posts_no_draft_changed_and_places_cursor() -> None:
         assert app.of(ReplyComposer.DraftChanged) == []
         assert composer.unfilled == ("order_id",)
         assert "{order_id}" in footer_text(app, "todo")
-        assert composer.text_area.cursor_location == (0, len("Commande "))
-        # Replace the placeholder: select it and type over it.
-        await pilot.press(*["shift+right"] * len("{order_id}"), *"A-42")
+        # The first field is selected, so typing replaces it.
+        assert composer.text_area.selection.start == (0, len("Commande "))
+        assert composer.text_area.selection.end == (0, len("Commande {order_id}"))
+        await pilot.press(*"A-42")
         await pilot.pause()
         assert composer.text == "Commande A-42 reçue."
         assert composer.unfilled == ()
@@ -189,3 +190,18 @@ async def test_focus_goes_to_the_editor_and_load_before_mount() -> None:
         assert app.focused is composer.text_area
         assert composer.text == "brouillon {date}"
         assert composer.unfilled == ("date",)
+
+
+async def test_ctrl_n_selects_each_field_in_turn() -> None:
+    app = ComposerApp()
+    async with app.run_test() as pilot:
+        composer = app.query_one(ReplyComposer)
+        composer.load("Commande {order_id}, délai {delay}.", placeholders=("order_id", "delay"))
+        composer.focus_editor()
+        await pilot.pause()
+        await pilot.press(*"A1")
+        await pilot.press("ctrl+n")
+        await pilot.press(*"2 jours")
+        await pilot.pause()
+        assert composer.text == "Commande A1, délai 2 jours."
+        assert composer.unfilled == ()
