@@ -36,7 +36,15 @@ SLA = 3600
 RUNS = 200
 AGENTS = ("alice", "bruno", "chloé", "driss", "emma", "farid")
 TAGS = ("refund", "livraison", "bug", "vip", "facture", "compte", "retard", "merci")
-WORDS = ["bonjour", "commande", "remboursement", "réponse", "livraison", "colis", "retard", "facture", "compte", "mot", "de", "passe", "application", "merci", "problème", "écran", "paiement", "carte", "abonnement", "résiliation", "service", "client", "hello", "order", "refund", "delivery", "parcel", "late", "invoice", "account", "password", "app", "thanks", "issue", "screen", "payment", "card", "subscription", "cancel", "support", "still", "waiting", "since", "yesterday", "please", "help", "où", "est", "mon", "colis", "toujours", "rien", "reçu", "déçu", "très", "vite", "urgent", "aujourd'hui", "semaine"]
+WORDS = (
+    'bonjour', 'commande', 'remboursement', 'réponse', 'livraison', 'colis', 'retard',
+    'facture', 'compte', 'mot', 'de', 'passe', 'application', 'merci', 'problème', 'écran',
+    'paiement', 'carte', 'abonnement', 'résiliation', 'service', 'client', 'hello', 'order',
+    'refund', 'delivery', 'parcel', 'late', 'invoice', 'account', 'password', 'app', 'thanks',
+    'issue', 'screen', 'payment', 'card', 'subscription', 'cancel', 'support', 'still',
+    'waiting', 'since', 'yesterday', 'please', 'help', 'où', 'est', 'mon', 'colis', 'toujours',
+    'rien', 'reçu', 'déçu', 'très', 'vite', 'urgent', "aujourd'hui", 'semaine',
+)
 FIRST = ("Jean", "Marie", "Ana", "Léa", "Tom", "Sam", "Zoé", "Hugo", "Inès", "Noah", "Élise")
 LAST = ("Dupont", "Martin", "García", "Nguyen", "Smith", "Bernard", "Müller", "Rossi", "Kowalski")
 STATUSES = (

@@ -82,11 +82,13 @@ class KeyStats:
     samples: list[KeySample] = field(default_factory=list)
 
     def _values(self, attr: str) -> list[float]:
-        return [getattr(s, attr) for s in self.samples]
+        """Values of the presses that drew something (misses are counted in `timeouts`)."""
+        return [getattr(s, attr) for s in self.samples if s.frames]
 
     @property
     def median_ms(self) -> float:
-        return statistics.median(self._values("latency")) * 1000 if self.samples else float("nan")
+        values = self._values("latency")
+        return statistics.median(values) * 1000 if values else float("nan")
 
     @property
     def p99_ms(self) -> float:
@@ -94,7 +96,8 @@ class KeyStats:
 
     @property
     def settled_median_ms(self) -> float:
-        return statistics.median(self._values("settled")) * 1000 if self.samples else float("nan")
+        values = self._values("settled")
+        return statistics.median(values) * 1000 if values else float("nan")
 
     @property
     def settled_p99_ms(self) -> float:
@@ -102,7 +105,8 @@ class KeyStats:
 
     @property
     def median_bytes(self) -> float:
-        return statistics.median(self._values("nbytes")) if self.samples else float("nan")
+        values = self._values("nbytes")
+        return statistics.median(values) if values else float("nan")
 
     @property
     def timeouts(self) -> int:
@@ -421,15 +425,22 @@ def run_keys(
     *,
     gap: float = 0.05,
     guard: TickGuard | None = None,
+    timeout: float = 2.0,
+    max_misses: int = 3,
 ) -> dict[str, KeyStats]:
+    """Press `keys` one by one; gives up after `max_misses` presses in a row draw nothing."""
     stats: dict[str, KeyStats] = {}
+    misses = 0
     for key in keys:
         if guard is not None:
             guard.before_key(gap)
         else:
             session.wait_quiet(gap, 5.0)
-        sample = session.press(key, gap=gap)
+        sample = session.press(key, gap=gap, timeout=timeout)
         stats.setdefault(key, KeyStats(key)).samples.append(sample)
+        misses = misses + 1 if sample.frames == 0 else 0
+        if misses >= max_misses or not session.alive():
+            break
     return stats
 
 

@@ -331,7 +331,7 @@ def main() -> int:
             extra.append(f"periodic idle frames every {r.tick_period:.2f} s (keys timed clear)")
         lost = sum(s.timeouts for s in r.keys.values())
         if lost:
-            extra.append(f"{lost} key presses drew nothing within 5 s")
+            extra.append(f"{lost} key presses drew nothing within 2 s")
         if r.errors:
             extra.append("errors: " + " | ".join(r.errors))
         if extra:

@@ -204,7 +204,8 @@ class BatchWriter:
             cid = self._new_customer_id()
             name = m.author_name or m.author_handle
             rows.customers.append(
-                (cid, name, first_word(name, m.author_handle), m.author_audience, "", self._now)
+                (cid, name, first_word(m.author_name, m.author_handle), m.author_audience, "",
+                 self._now)
             )
             ident = NewIdentity(m.channel, m.author_handle, name, m.author_audience,
                                 m.author_remote_id)
