@@ -53,6 +53,7 @@ class LineList(ScrollView, can_focus=True):
         Binding("k,up", "up", "Up"),
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
+        Binding("g,home", "first", "First", show=False),
     ]
 
     NORMAL = Style(color="#d0d0d0", bgcolor="#1e1e1e")
@@ -64,7 +65,7 @@ class LineList(ScrollView, can_focus=True):
         self.virtual_size = Size(120, ROWS)
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
+        _scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
         if index >= ROWS:
@@ -93,6 +94,11 @@ class LineList(ScrollView, can_focus=True):
 
     def action_up(self) -> None:
         self._move(self.cursor - 1)
+
+    def action_first(self) -> None:
+        self.cursor = 0
+        self.scroll_to(y=0, animate=False)
+        self.refresh()
 
     def action_page_down(self) -> None:
         height = self.scrollable_content_region.height

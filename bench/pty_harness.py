@@ -26,7 +26,9 @@ Used by bench/run_all.py; it can also be run on its own:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
+import itertools
 import os
 import select
 import signal
@@ -73,7 +75,8 @@ class KeySample:
     latency: float  # key written -> end of the first frame after it
     settled: float  # key written -> end of the last frame before the output went quiet
     frames: int
-    nbytes: int
+    nbytes: int  # everything written until quiet
+    first_nbytes: int  # up to the end of the first frame
 
 
 @dataclass
@@ -106,6 +109,11 @@ class KeyStats:
     @property
     def median_bytes(self) -> float:
         values = self._values("nbytes")
+        return statistics.median(values) if values else float("nan")
+
+    @property
+    def median_first_bytes(self) -> float:
+        values = self._values("first_nbytes")
         return statistics.median(values) if values else float("nan")
 
     @property
@@ -230,27 +238,19 @@ class PtySession:
         if proc is None:
             return None
         if proc.poll() is None and quit_key:
-            try:
+            with contextlib.suppress(OSError):
                 self.write(quit_key)
-            except OSError:
-                pass
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
         for sig in (signal.SIGTERM, signal.SIGKILL):
             if proc.poll() is not None:
                 break
             proc.send_signal(sig)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(2.0)
-            except subprocess.TimeoutExpired:
-                pass
         self._reader.join(2.0)
-        try:
+        with contextlib.suppress(OSError):
             os.close(self.master)
-        except OSError:
-            pass
         return proc.returncode
 
     # -- observation -----------------------------------------------------------------------
@@ -323,8 +323,15 @@ class PtySession:
                 t, n = burst_end
             return t - self.t_spawn, n
 
-    def press(self, key: str, *, gap: float | None = None, timeout: float = 5.0) -> KeySample:
-        """Write one key; time the frames it causes until the output is quiet for `gap`."""
+    def press(
+        self, key: str, *, gap: float | None = None, timeout: float = 5.0,
+        first_by: float | None = None,
+    ) -> KeySample:
+        """Write one key; time the frames it causes until the output is quiet for `gap`.
+
+        `first_by` (a perf_counter time): if nothing at all is written by then, the press is a
+        miss (frames=0); a TickGuard uses it so a tick frame is never taken for the key's.
+        """
         gap = self.gap if gap is None else gap
         data = KEYS.get(key, key.encode())
         with self.cond:
@@ -332,23 +339,23 @@ class PtySession:
         t0 = time.perf_counter()
         self.write(data)
         deadline = t0 + timeout
+        first_deadline = deadline if first_by is None else min(deadline, first_by)
         with self.cond:
             # Wait for the first byte after the key, then for quiet.
             while len(self.buf) == offset and not self.closed:
                 now = time.perf_counter()
-                if now >= deadline:
-                    return KeySample(key, float("nan"), float("nan"), 0, 0)
-                self.cond.wait(deadline - now)
+                if now >= first_deadline:
+                    return KeySample(key, float("nan"), float("nan"), 0, 0, 0)
+                self.cond.wait(first_deadline - now)
         self.wait_quiet(gap, max(0.0, deadline - time.perf_counter()))
         with self.cond:
             end_offset = len(self.buf)
             frames = [(t, o) for t, o in self.frame_ends if offset < o <= end_offset]
-            if frames:
-                first, last = frames[0][0], frames[-1][0]
-            else:  # no markers: the burst itself is the frame
-                first = last = self.chunks[-1][0]
-                frames = [(last, end_offset)]
-        return KeySample(key, first - t0, last - t0, len(frames), end_offset - offset)
+            if not frames:  # no markers: the burst itself is the frame
+                frames = [(self.chunks[-1][0], end_offset)]
+        (first, first_end), last = frames[0], frames[-1][0]
+        return KeySample(key, first - t0, last - t0, len(frames), end_offset - offset,
+                         first_end - offset)
 
     def rss_kib(self) -> dict[str, int]:
         """VmRSS / VmHWM of the program (kB, from /proc/PID/status)."""
@@ -365,13 +372,15 @@ class PtySession:
             pass
         return result
 
-    def idle(self, seconds: float) -> tuple[int, int]:
-        """(bytes, frames) written while idle for `seconds`."""
+    def idle(self, seconds: float) -> tuple[int, int, int]:
+        """(bytes, frames, largest frame in bytes) written while idle for `seconds`."""
         with self.cond:
             n0, f0 = len(self.buf), len(self.frame_ends)
         time.sleep(seconds)
         with self.cond:
-            return len(self.buf) - n0, len(self.frame_ends) - f0
+            ends = [n0] + [o for _, o in self.frame_ends[f0:]]
+            largest = max((b - a for a, b in itertools.pairwise(ends)), default=0)
+            return len(self.buf) - n0, len(self.frame_ends) - f0, largest
 
     def idle_frame_times(self, seconds: float) -> list[float]:
         with self.cond:
@@ -384,60 +393,84 @@ class PtySession:
 class TickGuard:
     """Keeps key presses clear of a program's own periodic frames (e.g. a 1 s SLA tick).
 
-    Probe the idle output first; if frames come regularly, `before_key()` waits for the next
-    one when the press would otherwise land within `guard` of it, so a tick frame is never
-    taken for the frame a key caused.
+    The idle output is probed first. If its frames come on a regular beat (every P seconds,
+    possibly skipping beats: Comptoir only repaints when an SLA label changes), the beat's
+    phase is the earliest of the frame times modulo P (render delay only ever adds). Then
+    `before_key()` waits out the next beat when it is less than `guard` away, and returns the
+    time of the beat after that: a press that has drawn nothing by then is a miss, never a tick
+    frame taken for the key's. Without a beat, keys are only spaced by quiet.
     """
 
-    def __init__(self, session: PtySession, probe: float = 3.0, guard: float = 0.15) -> None:
+    def __init__(self, session: PtySession, probe: float = 4.0, guard: float = 0.3,
+                 beat_hint: float | None = None) -> None:
         self.session = session
         self.guard = guard
+        session.wait_quiet(session.gap, 5.0)
         times = session.idle_frame_times(probe)
         self.period: float | None = None
-        if len(times) >= 3:
-            diffs = [b - a for a, b in zip(times, times[1:], strict=False)]
-            period = statistics.median(diffs)
-            if period > 0 and all(abs(d - period) < 0.1 * period + 0.02 for d in diffs):
-                self.period = period
-        self.last_tick = times[-1] if times else None
+        self.phase = 0.0
+        self.idle_frames = len(times)
+        if len(times) >= 2:
+            diffs = [b - a for a, b in itertools.pairwise(times)]
+            base = min(diffs)
+            if base > 2 * guard and all(
+                abs(d / base - round(d / base)) < 0.08 for d in diffs
+            ):
+                # Refine the beat: total span over the number of beats it covers.
+                beats = round((times[-1] - times[0]) / base)
+                self.period = (times[-1] - times[0]) / beats
+                if beat_hint and abs(base / beat_hint - round(base / beat_hint)) < 0.08:
+                    # Frames skip beats (no label changed): the timer runs on the hint.
+                    self.period = self.period / round(base / beat_hint)
+                self.phase = min(t - round((t - times[0]) / self.period) * self.period
+                                 for t in times)
+        elif times:
+            # One frame only: maybe a slow beat. Guard against it being taken for a key's.
+            self.phase = times[0]
 
-    def before_key(self, quiet: float) -> None:
+    def next_beat(self, now: float) -> float | None:
+        if self.period is None:
+            return None
+        beats = -(-(now - self.phase) // self.period)
+        return self.phase + beats * self.period
+
+    def before_key(self, quiet: float) -> float | None:
         session = self.session
         session.wait_quiet(quiet, 5.0)
-        if self.period is None:
-            return
-        last = session.last_output_time()
-        # The most recent output while idle is the latest tick.
-        self.last_tick = last
-        next_tick = last + self.period
-        if next_tick - time.perf_counter() < self.guard:
-            with session.cond:
-                n = len(session.buf)
-                deadline = time.perf_counter() + self.period + 0.5
-                while len(session.buf) == n and time.perf_counter() < deadline:
-                    session.cond.wait(0.05)
+        beat = self.next_beat(time.perf_counter())
+        if beat is None:
+            return None
+        if beat - time.perf_counter() < self.guard:
+            time.sleep(max(0.0, beat - time.perf_counter()) + 0.02)
             session.wait_quiet(quiet, 5.0)
+            beat = self.next_beat(time.perf_counter())
+        return beat
 
 
 def run_keys(
     session: PtySession,
-    keys: Sequence[str],
+    keys: Sequence[str | tuple[str, str]],
     *,
     gap: float = 0.05,
     guard: TickGuard | None = None,
     timeout: float = 2.0,
     max_misses: int = 3,
 ) -> dict[str, KeyStats]:
-    """Press `keys` one by one; gives up after `max_misses` presses in a row draw nothing."""
+    """Press `keys` one by one (a key, or (label, key) to file samples under a label).
+
+    Gives up after `max_misses` presses in a row draw nothing.
+    """
     stats: dict[str, KeyStats] = {}
     misses = 0
-    for key in keys:
+    for item in keys:
+        label, key = (item, item) if isinstance(item, str) else item
+        first_by = None
         if guard is not None:
-            guard.before_key(gap)
+            first_by = guard.before_key(gap)
         else:
             session.wait_quiet(gap, 5.0)
-        sample = session.press(key, gap=gap, timeout=timeout)
-        stats.setdefault(key, KeyStats(key)).samples.append(sample)
+        sample = session.press(key, gap=gap, timeout=timeout, first_by=first_by)
+        stats.setdefault(label, KeyStats(label)).samples.append(sample)
         misses = misses + 1 if sample.frames == 0 else 0
         if misses >= max_misses or not session.alive():
             break

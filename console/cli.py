@@ -164,7 +164,7 @@ async def run_seed(args: argparse.Namespace, config: Config) -> int:
     try:
         started = time.perf_counter()
         written = await store.bulk_load(
-            bulk_customers(args.mentions, args.seed, now),
+            bulk_customers(args.mentions, args.seed),
             bulk_mentions(args.mentions, args.seed, now),
             now=now,
             first_reply_sla=sla,

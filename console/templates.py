@@ -17,11 +17,11 @@ No Textual import here (import-linter contract): this is domain logic, tested on
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from console.untrusted import clean
 from db.models import Customer, Identity
 
 # `customer.first_name`, `order_id`: identifiers, optionally dotted. Anything else between braces
@@ -140,23 +140,9 @@ class Rendered:
 
 
 def _inert(value: str, *, single_line: bool) -> str:
-    """Drop control characters from a substituted value.
-
-    Values come from customers' profiles; C0/C1 controls have no business in a reply (and an
-    ESC would reach the terminal through the composer). Format characters such as ZWJ stay:
-    emoji sequences in names need them.
-    """
-    out: list[str] = []
-    for char in value.replace("\r\n", "\n"):
-        if char in "\r\n\u2028\u2029\x85":
-            out.append(" " if single_line else "\n")
-        elif char == "\t":
-            out.append(" ")
-        elif unicodedata.category(char) == "Cc":
-            continue
-        else:
-            out.append(char)
-    return "".join(out)
+    """A substituted value made inert by the one untrusted-text rule (escape sequences removed
+    whole, controls dropped, bidi shown): values come from customers' profiles."""
+    return clean(value, keep_newlines=not single_line)
 
 
 def _parse(body: str) -> tuple[list[tuple[str, str]], list[str]]:

@@ -17,6 +17,7 @@ import aiosqlite
 
 from db.models import NewCustomer, NewIdentity, NewMention
 from db.queries import normalise_tags, tags_text
+from db.text import storable_customer, storable_mention
 
 # Pairs per "(VALUES ...) JOIN" lookup: 2 parameters each, well under SQLite's 32766 limit.
 _LOOKUP_CHUNK = 5000
@@ -99,7 +100,7 @@ class BatchWriter:
     async def add_customers(self, customers: Iterable[NewCustomer]) -> int:
         rows = _Rows()
         count = 0
-        for c in customers:
+        for c in map(storable_customer, customers):
             cid = self._new_customer_id()
             audience = max((i.audience for i in c.identities), default=0)
             rows.customers.append(
@@ -141,7 +142,7 @@ class BatchWriter:
         """Like `write`, but return as soon as the inserts are queued to the aiosqlite thread,
         with an awaitable for their completion: the caller may prepare the next batch meanwhile.
         Statements run in submission order, so a later lookup sees these rows."""
-        fresh = await self._fresh(batch)
+        fresh = await self._fresh([storable_mention(m) for m in batch])
         await self._load_identities({(m.channel, m.author_handle) for m in fresh})
         threads = await self._parent_threads(fresh)
         rows = _Rows()

@@ -57,6 +57,7 @@ from db.models import (
     Template,
 )
 from db.schema import APPLICATION_ID, BULK_TRIGGERS, LATEST_VERSION, pending, statements
+from db.text import storable, storable_optional
 
 SQLITE_MAGIC: Final = b"SQLite format 3\x00"
 BULK_BATCH: Final = 10_000
@@ -438,7 +439,7 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
 
     async def set_tags(self, mention_id: int, tags: Sequence[str], *, actor: str,
                        now: int) -> Mention:
-        clean = q.normalise_tags(tags)
+        clean = q.normalise_tags([storable(tag) for tag in tags])
         async with self._write():
             await self._must_mention(mention_id)
             await self._conn.execute("UPDATE mentions SET tags = ? WHERE id = ?",
@@ -454,6 +455,7 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
             return await self._must_mention(mention_id)
 
     async def add_note(self, mention_id: int, text: str, *, author: str, now: int) -> Note:
+        text = storable(text)
         async with self._write():
             m = await self._must_mention(mention_id)
             cur = await self._conn.execute(
@@ -492,6 +494,7 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
     # --- drafts and outbox -------------------------------------------------------------------
     async def save_draft(self, mention_id: int, text: str, template_id: int | None, *,
                          now: int) -> None:
+        text = storable(text)
         async with self._write():
             await self._must_mention(mention_id)
             await self._conn.execute(
@@ -512,6 +515,7 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
                           now: int) -> OutboxItem:
         """Queue a reply: outbox row (with its idempotency key), draft gone, mention pending and
         its first-reply clock stopped, all in one durable transaction."""
+        text = storable(text)
         async with self._write(durable=True):
             m = await self._must_mention(mention_id)
             cur = await self._conn.execute(
@@ -555,6 +559,8 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
         remote_id: str | None = None, error: str | None = None,
     ) -> OutboxItem:
         state = OutboxState(state)
+        error = storable_optional(error)  # a server's reason is outside text too
+        remote_id = storable_optional(remote_id)
         async with self._write(durable=True):
             item = await self._outbox(outbox_id)
             if item is None:
@@ -586,6 +592,7 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
         return [q.template(r) for r in rows]
 
     async def add_template(self, name: str, lang: str, body: str) -> Template:
+        name, lang, body = storable(name), storable(lang), storable(body)
         async with self._write():
             taken = await self._rows("SELECT 1 FROM templates WHERE name = ? AND lang = ?",
                                      (name, lang))

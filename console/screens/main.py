@@ -233,6 +233,13 @@ class MainScreen(Screen[None]):
             self.load_detail(self._current_id)
         await self.refresh_status()
 
+    async def show_mention(self, mention_id: int) -> bool:
+        """Put the queue cursor on a mention, wherever it sits in the current view."""
+        row = await self.store.queue_row(mention_id)
+        if row is None:
+            return False
+        return await self.queue.select_id(mention_id, row.key)
+
     def _highlighted(self) -> QueueRow | None:
         row = self.queue.highlighted_row
         if row is None:

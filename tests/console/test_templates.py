@@ -16,6 +16,7 @@ from console.templates import (
     render,
     unfilled,
 )
+from console.untrusted import clean
 from db.models import Customer, Identity
 
 CTX = TemplateContext(
@@ -113,7 +114,8 @@ def test_values_are_not_re_expanded() -> None:
 
 def test_control_characters_dropped_from_values() -> None:
     ctx = TemplateContext(customer_first_name="Ev\x1b]0;pwned\x07e\nline")
-    assert render("{customer.first_name}", ctx).text == "Ev]0;pwnede line"
+    # The escape sequence goes whole (payload included), as everywhere outside text is shown.
+    assert render("{customer.first_name}", ctx).text == "Eve line"
 
 
 def test_signature_keeps_newlines() -> None:
@@ -176,7 +178,8 @@ def test_render_never_raises_on_values(
 def test_values_inserted_literally(first: str, field: str) -> None:
     ctx = TemplateContext(customer_first_name=first)
     out = render("<{customer.first_name}|{order_id}>", ctx, {"order_id": field})
-    assert out.text == f"<{first}|{field}>"
+    # Values pass through the one untrusted-text rule and are never expanded again.
+    assert out.text == f"<{clean(first)}|{clean(field, keep_newlines=True)}>"
     assert out.missing == ()
 
 

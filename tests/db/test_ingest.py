@@ -151,3 +151,27 @@ async def test_bulk_load_failure_rolls_everything_back(store: Store) -> None:
         schema_before
     )
     assert (await store.counts()).total == 0
+
+
+async def test_lone_surrogates_are_stored_as_replacement_characters(tmp_path) -> None:
+    from db.models import NewMention
+    from db.store import Store
+
+    store = await Store.open(tmp_path / "s.db")
+    try:
+        [mid] = await store.ingest(
+            [NewMention(channel="x", remote_id="s1", author_handle="@bad\ud800",
+                        author_name="Bad \udfff Name", text="broken \ud83d pair \ud83d\ude00",
+                        created_at=1000)],
+            now=1000, first_reply_sla=3600,
+        )
+        mention = await store.mention(mid)
+        assert mention is not None
+        assert mention.text == "broken \ufffd pair 😀"
+        assert mention.author_handle == "@bad\ufffd"
+        await store.add_note(mid, "note \ud800", author="a", now=1000)
+        await store.save_draft(mid, "draft \ud800", None, now=1000)
+        item = await store.queue_reply(mid, "reply \udc00", author="a", now=1000)
+        assert item.text == "reply \ufffd"
+    finally:
+        await store.close()
