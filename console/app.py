@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -13,10 +14,12 @@ from textual.screen import Screen
 from console.actions import PALETTE, SCREEN_ACTIONS, AgentAction
 from console.clock import Clock, SystemClock
 from console.config import Config
-from console.demo.live import SimulatedChannel
 from console.screens.main import MainScreen
 from db.store import Store
 from themes import THEMES, register_themes, resolve_theme
+
+if TYPE_CHECKING:  # the demo's channel is only imported by `comptoir demo`
+    from console.demo.live import SimulatedChannel
 
 
 class ComptoirApp(App[None]):

@@ -13,7 +13,6 @@ import json
 import sys
 import tempfile
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from console.clock import SystemClock
@@ -27,10 +26,23 @@ EXIT_ERROR = 2
 
 
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("comptoir")
     except PackageNotFoundError:  # running from a source tree that is not installed
         return "0+unknown"
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, looked up only when asked: package metadata is slow to import."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"comptoir {_version()}")
+        parser.exit()
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -48,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="comptoir",
         description="Keyboard-first terminal console for social customer care.",
     )
-    parser.add_argument("--version", action="version", version=f"comptoir {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     _global_options(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -7,6 +7,7 @@ widgets, and it turns the widgets' messages and the agent's keys into Store acti
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,10 +18,7 @@ from textual.widgets import Footer
 from console.actions import ALL_ACTIONS, SCREEN_ACTIONS
 from console.clock import Clock
 from console.config import Config
-from console.demo.live import SimulatedChannel
-from console.screens.help import HelpScreen
 from console.screens.prompts import FilterPrompt, SnoozePrompt, TextPrompt
-from console.screens.template_picker import TemplatePicker
 from console.templates import TemplateContext, render
 from db.errors import StoreError
 from db.models import (
@@ -42,6 +40,9 @@ from widgets.outbox_status import OutboxStatusView
 from widgets.queue_list import QueueList
 from widgets.status_bar import DeskStatus, StatusBar
 from widgets.text import clean
+
+if TYPE_CHECKING:
+    from console.demo.live import SimulatedChannel
 
 
 class StoreQueueSource:
@@ -221,10 +222,13 @@ class MainScreen(Screen[None]):
         history = await self.store.customer_history(mention.customer_id, limit=30)
         if mention_id != self._current_id:
             return  # the cursor moved on while we read
-        self.query_one(MentionDetail).show(mention, thread, self.clock.now())
-        self.query_one(OutboxStatusView).show(outbox)
-        self.query_one(CustomerCardView).show(card)
-        self.query_one(HistoryView).show(history, mention_id)
+        # One frame for the whole pane, not one per widget: bytes matter on slow links.
+        with self.app.batch_update():
+            self.query_one(MentionDetail).show(mention, thread, self.clock.now())
+            self.query_one(OutboxStatusView).show(outbox)
+            self.query_one(CustomerCardView).show(card)
+            self.query_one(HistoryView).show(history, mention_id)
+            self.query_one("#detail", VerticalScroll).scroll_home(animate=False)
 
     async def _after_change(self, mention_id: int) -> None:
         """Repaint what an action on one mention changed: its row, its detail, the counters."""
@@ -339,6 +343,9 @@ class MainScreen(Screen[None]):
             self.composer.focus_editor()
             if rendered.missing:
                 self._say("Fill in: " + ", ".join("{" + name + "}" for name in rendered.missing))
+
+        # Imported on first use: fuzzy matching is not needed for the first paint.
+        from console.screens.template_picker import TemplatePicker
 
         self.app.push_screen(TemplatePicker(self._templates), insert)
 
@@ -494,6 +501,8 @@ class MainScreen(Screen[None]):
         self.app.push_screen(FilterPrompt(self.filter, agent_id=self._actor), apply)
 
     def action_help(self) -> None:
+        from console.screens.help import HelpScreen
+
         keymap = getattr(self.app, "_keymap", {})
         keys = {action.id: self.app.get_key_display_for(action, keymap) for action in ALL_ACTIONS}
         self.app.push_screen(HelpScreen(ALL_ACTIONS, keys))

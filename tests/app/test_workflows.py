@@ -411,3 +411,37 @@ async def test_every_theme_starts(demo_store: Store, config: Config, clock: Froz
         await settle(pilot)
         assert app.theme == theme
         assert main(app).queue.window_rows
+
+
+async def test_palette_lists_every_action_and_switches_theme(app: ComptoirApp) -> None:
+    from textual.command import CommandPalette
+
+    from console.actions import SCREEN_ACTIONS
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        commands = [command.title for command in app.get_system_commands(app.screen)]
+        for action in SCREEN_ACTIONS:
+            assert action.label in commands, action.label
+        for theme in ("dark", "light", "high-contrast", "lowbw"):
+            assert f"Theme: {theme}" in commands
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"Theme: lowbw")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.theme == "lowbw"
+
+
+async def test_palette_runs_a_desk_action(app: ComptoirApp, demo_store: Store) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        mention_id = current_id(app)
+        await pilot.press("ctrl+p", *"Assign me")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        mention = await demo_store.mention(mention_id)
+        assert mention is not None and mention.assignee == "camille"
