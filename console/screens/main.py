@@ -31,6 +31,7 @@ from db.models import (
     Template,
 )
 from db.store import Store
+from widgets.activity import ActivityView
 from widgets.composer import ReplyComposer
 from widgets.composer import problems as send_problems
 from widgets.customer_card import CustomerCardView
@@ -109,6 +110,7 @@ class MainScreen(Screen[None]):
                 yield OutboxStatusView(id="outbox")
                 yield CustomerCardView(id="customer")
                 yield HistoryView(id="history")
+                yield ActivityView(id="activity")
         yield ReplyComposer(id="composer")
         yield Footer()
 
@@ -209,6 +211,7 @@ class MainScreen(Screen[None]):
         self.query_one(OutboxStatusView).show(())
         self.query_one(CustomerCardView).show(None)
         self.query_one(HistoryView).show((), None)
+        self.query_one(ActivityView).show(())
 
     @work(exclusive=True, group="detail", exit_on_error=False)
     async def load_detail(self, mention_id: int) -> None:
@@ -220,6 +223,7 @@ class MainScreen(Screen[None]):
         outbox = await self.store.outbox_for_mention(mention_id)
         card = await self.store.customer_card(mention.customer_id)
         history = await self.store.customer_history(mention.customer_id, limit=30)
+        events = await self.store.events(mention_id)
         if mention_id != self._current_id:
             return  # the cursor moved on while we read
         # One frame for the whole pane, not one per widget: bytes matter on slow links.
@@ -228,6 +232,7 @@ class MainScreen(Screen[None]):
             self.query_one(OutboxStatusView).show(outbox)
             self.query_one(CustomerCardView).show(card)
             self.query_one(HistoryView).show(history, mention_id)
+            self.query_one(ActivityView).show(events)
             self.query_one("#detail", VerticalScroll).scroll_home(animate=False)
 
     async def _after_change(self, mention_id: int) -> None:

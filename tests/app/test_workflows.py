@@ -445,3 +445,14 @@ async def test_palette_runs_a_desk_action(app: ComptoirApp, demo_store: Store) -
         await settle(pilot)
         mention = await demo_store.mention(mention_id)
         assert mention is not None and mention.assignee == "camille"
+
+
+async def test_activity_log_shows_who_did_what(app: ComptoirApp) -> None:
+    from widgets.activity import ActivityView
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        events = app.screen.query_one(ActivityView).events
+        assert events and events[0].actor == "camille" and events[0].action == "assign"

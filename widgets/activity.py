@@ -1,0 +1,68 @@
+"""Who did what to the selected mention, and when: the append-only log of agent actions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from textual.content import Content
+from textual.widget import Widget
+
+from db.models import Event
+from widgets.mention_detail import local_time
+from widgets.text import untrusted
+
+# The newest actions matter; an old mention's full history stays in the database.
+MAX_EVENTS: Final = 15
+
+
+def event_line(event: Event) -> Content:
+    return Content.assemble(
+        (local_time(event.at) + " ", "$text-muted"),
+        untrusted(event.actor, max_chars=24, style="bold"),
+        " ",
+        untrusted(event.action, max_chars=24),
+        " ",
+        # Details can quote tags an agent copied from a post: outside text.
+        untrusted(event.detail, max_chars=80, style="$text-muted"),
+    )
+
+
+class ActivityView(Widget):
+    """The mention's event log, newest first. Call `show(events)`."""
+
+    BORDER_TITLE = "Activity"
+
+    DEFAULT_CSS = """
+    ActivityView {
+        height: auto;
+        padding: 0 1;
+        border-top: solid $foreground 20%;
+        border-title-color: $text-accent;
+        &.-empty { color: $text-muted; text-style: italic; }
+    }
+    """
+
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.events: tuple[Event, ...] = ()
+        self._content = Content("No agent action yet.")
+        self.add_class("-empty")
+
+    def show(self, events: Sequence[Event]) -> None:
+        newest = sorted(events, key=lambda e: (e.at, e.id), reverse=True)
+        self.events = tuple(newest)
+        self.set_class(not newest, "-empty")
+        if not newest:
+            self._content = Content("No agent action yet.")
+        else:
+            lines = [event_line(event) for event in newest[:MAX_EVENTS]]
+            if len(newest) > MAX_EVENTS:
+                lines.append(Content.styled(f"… {len(newest) - MAX_EVENTS} earlier", "$text-muted"))
+            self._content = Content("\n").join(lines)
+        self.refresh(layout=True)
+
+    def render(self) -> Content:
+        return self._content
