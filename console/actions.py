@@ -45,6 +45,8 @@ QUEUE_MOVES: Final = (
 )
 
 SCREEN_ACTIONS: Final = (
+    # First, so that even an 80-column footer shows where the rest is.
+    AgentAction("help", "question_mark", "help", "Help", "Show every key binding"),
     AgentAction("reply", "r", "reply", "Reply", "Write a reply to the mention"),
     AgentAction("template", "t", "template", "Template", "Pick a reply template (fuzzy search)"),
     AgentAction("send", "ctrl+s", "send", "Send", "Send the reply (puts it in the outbox)",
@@ -58,7 +60,6 @@ SCREEN_ACTIONS: Final = (
     AgentAction("tag", "number_sign", "tag", "Tags", "Edit the mention's tags", footer=False),
     AgentAction("search", "slash", "search", "Search", "Full-text search: text and authors"),
     AgentAction("filter", "f", "filter", "Filter", "Filter by status, channel, assignee, tag"),
-    AgentAction("help", "question_mark", "help", "Help", "Show every key binding"),
     AgentAction("back", "escape", "back", "Back", "Close the composer or detail, clear search",
                 footer=False),
     AgentAction("quit", "q", "quit", "Quit", "Quit Comptoir"),
@@ -68,4 +69,10 @@ SCREEN_ACTIONS: Final = (
 PALETTE: Final = AgentAction("palette", "ctrl+p", "command_palette", "Palette",
                              "Command palette: every action by name", footer=False, priority=True)
 
-ALL_ACTIONS: Final = (*QUEUE_MOVES, *SCREEN_ACTIONS, PALETTE)
+# Bound on the reply composer; listed for help.
+COMPOSER_ACTIONS: Final = (
+    AgentAction("next_field", "ctrl+f", "next_field", "Next field",
+                "In the composer: select the next {field} to fill", footer=False),
+)
+
+ALL_ACTIONS: Final = (*QUEUE_MOVES, *SCREEN_ACTIONS, *COMPOSER_ACTIONS, PALETTE)

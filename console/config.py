@@ -41,6 +41,7 @@ DEFAULT_KEYS: Mapping[str, str] = MappingProxyType(
         "reply": "r",
         "template": "t",
         "send": "ctrl+s",
+        "next_field": "ctrl+f",
         "resolve": "e",
         "reopen": "o",
         "snooze": "s",

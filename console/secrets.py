@@ -21,6 +21,7 @@ and how to proceed. There is no silent fallback to plaintext.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import threading
@@ -117,10 +118,9 @@ async def _off_loop(account: str, action: str, fn: Callable[[], T], timeout: flo
             result: tuple[bool, object] = (True, fn())
         except BaseException as e:  # handed to the awaiting coroutine, not lost in the thread
             result = (False, e)
-        try:
+        # RuntimeError: the loop closed while we were stuck, so nobody is waiting.
+        with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(deliver, *result)
-        except RuntimeError:  # the loop closed while we were stuck: nobody is waiting
-            pass
 
     thread = threading.Thread(target=work, name=f"comptoir-keyring-{action}", daemon=True)
     thread.start()

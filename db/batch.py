@@ -8,7 +8,7 @@ handful of `executemany` calls instead of a round trip per row through the aiosq
 from __future__ import annotations
 
 import asyncio
-import uuid
+import os
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,9 +28,16 @@ _INSERT_MENTION = (
     "priority, assignee, tags, first_reply_due, replied_at, snoozed_until, resolved_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_INSERT_TAG = (
-    "INSERT OR IGNORE INTO mention_tags (tag, mention_id, lane, sort_due) "
-    "SELECT ?, id, lane, sort_due FROM mentions WHERE id = ?"
+# The tag rows of a range of new mentions, split in SQL from their '|a|b|' text (normalised: no
+# empty or repeated tag): one statement per batch, and (lane, sort_due) read from the row itself.
+INSERT_TAGS_RANGE = (
+    "INSERT INTO mention_tags (tag, mention_id, lane, sort_due) "
+    "WITH RECURSIVE split (mention_id, lane, sort_due, tag, rest) AS ("
+    "SELECT id, lane, sort_due, NULL, substr(tags, 2) FROM mentions "
+    "WHERE id BETWEEN ? AND ? AND tags != '' "
+    "UNION ALL SELECT mention_id, lane, sort_due, substr(rest, 1, instr(rest, '|') - 1), "
+    "substr(rest, instr(rest, '|') + 1) FROM split WHERE rest != '') "
+    "SELECT tag, mention_id, lane, sort_due FROM split WHERE tag IS NOT NULL"
 )
 _INSERT_SENT_REPLY = (
     "INSERT INTO outbox (mention_id, customer_id, channel, text, state, author, "
@@ -58,20 +65,36 @@ class _Rows:
     customers: list[tuple[Any, ...]] = field(default_factory=list)
     identities: list[tuple[Any, ...]] = field(default_factory=list)
     mentions: list[tuple[Any, ...]] = field(default_factory=list)
-    tags: list[tuple[str, int]] = field(default_factory=list)
+    tagged: bool = False
     replies: list[tuple[Any, ...]] = field(default_factory=list)
     audiences: list[tuple[int, int]] = field(default_factory=list)
     touched_customers: set[int] = field(default_factory=set)
 
 
 class BatchWriter:
-    """One ingest or bulk load, inside the caller's transaction."""
+    """One ingest or bulk load, inside the caller's transaction.
 
-    def __init__(self, conn: aiosqlite.Connection, *, now: int, first_reply_sla: int) -> None:
+    `check_stored=False` is for a load into a table that held no mention when it began: a repeat
+    can then only be a row this writer wrote itself, so instead of asking the database about
+    every row it keeps the hashes of the keys it wrote and asks only about rows whose hash it has
+    seen (a real repeat, or a rare hash collision the lookup tells apart).
+
+    `range_statements` run after each batch's inserts with the batch's (first id, last id): a
+    bulk load that dropped a per-row trigger maintains the derived data per batch instead.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, *, now: int, first_reply_sla: int,
+                 check_stored: bool = True, range_statements: Sequence[str] = ()) -> None:
         self._conn = conn
         self._now = now
         self._sla = first_reply_sla
+        self._check_stored = check_stored
+        self._range_statements = tuple(range_statements)
+        self._written: set[int] = set()
         self._known: dict[tuple[str, str], _Known] = {}
+        self._tag_forms: dict[tuple[str, ...], str] = {}
+        self._keys = ""
+        self._key_at = 0
         self._next_customer = 0
         self._next_identity = 0
         self._next_mention = 0
@@ -104,13 +127,12 @@ class BatchWriter:
             cid = self._new_customer_id()
             audience = max((i.audience for i in c.identities), default=0)
             rows.customers.append(
-                (cid, c.display_name, c.first_name, audience, tags_text(normalise_tags(c.tags)),
-                 self._now)
+                (cid, c.display_name, c.first_name, audience, self._tags_text(c.tags), self._now)
             )
             for ident in c.identities:
                 self._add_identity(rows, cid, ident)
             count += 1
-        await (await self._submit(rows))
+        await (await self._submit(rows, 0, -1))
         return count
 
     def _new_customer_id(self) -> int:
@@ -129,6 +151,25 @@ class BatchWriter:
         self._known[(ident.channel, ident.handle)] = known
         return known
 
+    def _tags_text(self, tags: tuple[str, ...]) -> str:
+        """The stored form of a tag tuple; generated data shares a few tuples, hence the cache."""
+        try:
+            text = self._tag_forms.get(tags)
+        except TypeError:  # not hashable (a list): no cache
+            return tags_text(normalise_tags(tags))
+        if text is None:
+            text = self._tag_forms[tags] = tags_text(normalise_tags(tags))
+        return text
+
+    def _idempotency_key(self) -> str:
+        """128 random bits as 32 hex digits, like uuid4().hex, from one os.urandom per 4096."""
+        at = self._key_at
+        if at >= len(self._keys):
+            self._keys = os.urandom(16 * 4096).hex()
+            at = 0
+        self._key_at = at + 32
+        return self._keys[at : at + 32]
+
     # --- mentions ----------------------------------------------------------------------------
     async def write(self, batch: Sequence[NewMention]) -> list[int]:
         """Insert the batch's mentions not already stored; return their new ids in order."""
@@ -142,16 +183,16 @@ class BatchWriter:
         """Like `write`, but return as soon as the inserts are queued to the aiosqlite thread,
         with an awaitable for their completion: the caller may prepare the next batch meanwhile.
         Statements run in submission order, so a later lookup sees these rows."""
-        fresh = await self._fresh([storable_mention(m) for m in batch])
-        await self._load_identities({(m.channel, m.author_handle) for m in fresh})
+        fresh = await self._fresh(list(map(storable_mention, batch)))
+        await self._load_identities(fresh)
         threads = await self._parent_threads(fresh)
         rows = _Rows()
-        ids: list[int] = []
-        for m in fresh:
-            ids.append(self._add_mention(rows, m, threads))
-        return ids, await self._submit(rows)
+        first = self._next_mention
+        add = self._add_mention
+        ids = [add(rows, m, threads) for m in fresh]
+        return ids, await self._submit(rows, first, self._next_mention - 1)
 
-    async def _fresh(self, batch: Sequence[NewMention]) -> list[NewMention]:
+    async def _fresh(self, batch: list[NewMention]) -> list[NewMention]:
         """Drop repeats within the batch and rows already stored (first occurrence wins)."""
         seen: set[tuple[str, str]] = set()
         unique: list[NewMention] = []
@@ -160,13 +201,22 @@ class BatchWriter:
             if key not in seen:
                 seen.add(key)
                 unique.append(m)
+        if self._check_stored:
+            suspects = unique
+        else:
+            written = self._written
+            suspects = [m for m in unique if hash((m.channel, m.remote_id)) in written]
         stored = await self._lookup(
             "SELECT m.channel, m.remote_id FROM ({values}) AS k "
             "JOIN mentions m ON m.channel = k.column1 AND m.remote_id = k.column2",
-            [(m.channel, m.remote_id) for m in unique],
-        )
-        taken = {(r[0], r[1]) for r in stored}
-        return [m for m in unique if (m.channel, m.remote_id) not in taken]
+            [(m.channel, m.remote_id) for m in suspects],
+        ) if suspects else []
+        if stored:
+            taken = {(r[0], r[1]) for r in stored}
+            unique = [m for m in unique if (m.channel, m.remote_id) not in taken]
+        if not self._check_stored:
+            self._written.update(hash((m.channel, m.remote_id)) for m in unique)
+        return unique
 
     async def _lookup(self, sql: str, pairs: Sequence[tuple[str, str]]) -> list[Any]:
         out: list[Any] = []
@@ -177,15 +227,21 @@ class BatchWriter:
             out.extend(await self._conn.execute_fetchall(sql.format(values=values), params))
         return out
 
-    async def _load_identities(self, keys: set[tuple[str, str]]) -> None:
-        missing = sorted(k for k in keys if k not in self._known)
+    async def _load_identities(self, batch: Sequence[NewMention]) -> None:
+        known = self._known
+        missing = {
+            (m.channel, m.author_handle) for m in batch
+            if (m.channel, m.author_handle) not in known
+        }
+        if not missing:
+            return
         found = await self._lookup(
             "SELECT i.channel, i.handle, i.id, i.customer_id, i.audience FROM ({values}) AS k "
             "JOIN identities i ON i.channel = k.column1 AND i.handle = k.column2",
-            missing,
+            sorted(missing),
         )
         for channel, handle, iid, cid, audience in found:
-            self._known[(channel, handle)] = _Known(iid, cid, audience)
+            known[(channel, handle)] = _Known(iid, cid, audience)
 
     async def _parent_threads(self, batch: Sequence[NewMention]) -> dict[tuple[str, str], str]:
         """Thread of every parent named by the batch, from the database or the batch itself."""
@@ -222,36 +278,41 @@ class BatchWriter:
     ) -> int:
         author = self._author(rows, m)
         mid = self._next_mention
-        self._next_mention += 1
+        self._next_mention = mid + 1
+        channel = m.channel
         thread = m.thread_id
         if thread is None and m.in_reply_to is not None:
-            thread = threads.get((m.channel, m.in_reply_to))
+            thread = threads.get((channel, m.in_reply_to))
         thread = thread or m.remote_id
         # Later rows of the same batch may reply to this one.
-        threads[(m.channel, m.remote_id)] = thread
-        tags = normalise_tags(m.tags)
+        threads[(channel, m.remote_id)] = thread
+        tags = self._tags_text(m.tags)
+        if tags:
+            rows.tagged = True
+        created = m.created_at
         replied_at = m.replied_at
-        if m.reply_text is not None and replied_at is None:
-            replied_at = m.created_at
-        due = m.first_reply_due if m.first_reply_due is not None else m.created_at + self._sla
+        reply_text = m.reply_text
+        if reply_text is not None and replied_at is None:
+            replied_at = created
+        due = m.first_reply_due
         rows.mentions.append(
-            (mid, m.channel, m.remote_id, thread, m.in_reply_to, author.customer_id,
-             author.identity_id, m.author_handle, m.author_name, m.text, m.lang, m.created_at,
-             m.received_at if m.received_at is not None else m.created_at, m.status.value,
-             m.priority, m.assignee, tags_text(tags), due, replied_at, m.snoozed_until,
-             m.resolved_at)
+            (mid, channel, m.remote_id, thread, m.in_reply_to, author.customer_id,
+             author.identity_id, m.author_handle, m.author_name, m.text, m.lang, created,
+             m.received_at if m.received_at is not None else created, m.status.value,
+             m.priority, m.assignee, tags, due if due is not None else created + self._sla,
+             replied_at, m.snoozed_until, m.resolved_at)
         )
-        rows.tags.extend((tag, mid) for tag in tags)
-        if m.reply_text is not None:
-            at = replied_at if replied_at is not None else m.created_at
+        if reply_text is not None:
+            at = replied_at if replied_at is not None else created
             rows.replies.append(
-                (mid, author.customer_id, m.channel, m.reply_text, m.reply_author or "agent",
-                 uuid.uuid4().hex, at, at)
+                (mid, author.customer_id, channel, reply_text, m.reply_author or "agent",
+                 self._idempotency_key(), at, at)
             )
         return mid
 
-    async def _submit(self, rows: _Rows) -> Awaitable[object]:
-        """Queue the batch's statements, in order, and return once they are all queued."""
+    async def _submit(self, rows: _Rows, first: int, last: int) -> Awaitable[object]:
+        """Queue the batch's statements, in order, and return once they are all queued.
+        `first`..`last` is the id range of the batch's new mentions."""
         conn = self._conn
         calls: list[Awaitable[object]] = []
         if rows.customers:
@@ -268,10 +329,12 @@ class BatchWriter:
             ))
         if rows.mentions:
             calls.append(conn.executemany(_INSERT_MENTION, rows.mentions))
-        if rows.tags:
-            calls.append(conn.executemany(_INSERT_TAG, rows.tags))
+        if rows.tagged:
+            calls.append(conn.execute(INSERT_TAGS_RANGE, (first, last)))
         if rows.replies:
             calls.append(conn.executemany(_INSERT_SENT_REPLY, rows.replies))
+        if rows.mentions:
+            calls.extend(conn.execute(sql, (first, last)) for sql in self._range_statements)
         if rows.audiences:
             calls.append(conn.executemany(
                 "UPDATE identities SET audience = ? WHERE id = ?", rows.audiences

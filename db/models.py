@@ -257,7 +257,7 @@ class QueueFilter:
     search: str | None = None  # full-text query (FTS5), matched on text and author names
 
     def describe(self) -> str:
-        parts = [self.status]
+        parts = ["queue" if self.status == "active" else self.status]
         if self.channel:
             parts.append(f"channel={self.channel}")
         if self.assignee:

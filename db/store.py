@@ -61,6 +61,14 @@ from db.text import storable, storable_optional
 
 SQLITE_MAGIC: Final = b"SQLite format 3\x00"
 BULK_BATCH: Final = 10_000
+CACHE_KIB: Final = -2000  # SQLite's default page cache (negative: KiB)
+BULK_CACHE_KIB: Final = -262144
+# Derived data a bulk load keeps per batch (params: the batch's first and last mention id), in
+# the aiosqlite thread while the next batch is being prepared, instead of per row by triggers.
+BULK_RANGE_STATEMENTS: Final = (
+    "INSERT INTO mentions_fts (rowid, text, author_handle, author_name) "
+    "SELECT id, text, author_handle, author_name FROM mentions WHERE id BETWEEN ? AND ?",
+)
 SYSTEM_ACTOR: Final = "system"
 
 # Which outbox states may follow which: failed/unknown go back to queued for a retry.
@@ -265,11 +273,17 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
                 await self._rollback()
 
     @asynccontextmanager
-    async def _write(self, *, durable: bool = False) -> AsyncIterator[None]:
+    async def _write(self, *, durable: bool = False,
+                     foreign_keys: bool = True) -> AsyncIterator[None]:
+        """One write transaction. `foreign_keys=False` (bulk_load only: it allocates every id it
+        writes itself) skips the per-row parent lookups; the pragma only changes outside a
+        transaction, hence here."""
         async with self._lock:
             try:
                 if durable:
                     await self._conn.execute("PRAGMA synchronous = FULL")
+                if not foreign_keys:
+                    await self._conn.execute("PRAGMA foreign_keys = OFF")
                 try:
                     await self._conn.execute("BEGIN IMMEDIATE")
                     try:
@@ -279,6 +293,8 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
                         await self._rollback()
                         raise
                 finally:
+                    if not foreign_keys:
+                        await self._conn.execute("PRAGMA foreign_keys = ON")
                     if durable:
                         await self._conn.execute("PRAGMA synchronous = NORMAL")
             except sqlite3.Error as e:
@@ -623,13 +639,18 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
     ) -> int:
         """Fast path for generated data, in one transaction: the mention indexes and the
         per-row counter and full-text triggers are dropped during the load, and the counters
-        and full-text index are brought up to date for the new rows at the end (building an
-        index once is much faster than updating it a million times)."""
-        async with self._write(durable=True):
+        and full-text index are brought up to date for the new rows (building an index once is
+        much faster than updating it a million times). Foreign keys are not checked row by row:
+        every id written is allocated by the load itself."""
+        async with self._write(durable=True, foreign_keys=False):
+            had_mentions = bool(await self._scalar("SELECT EXISTS (SELECT 1 FROM mentions)"))
             saved = await self._drop_for_bulk()
-            await self._conn.execute("PRAGMA cache_size = -262144")
+            await self._conn.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
             try:
-                writer = BatchWriter(self._conn, now=now, first_reply_sla=first_reply_sla)
+                writer = BatchWriter(
+                    self._conn, now=now, first_reply_sla=first_reply_sla,
+                    check_stored=had_mentions, range_statements=BULK_RANGE_STATEMENTS,
+                )
                 await writer.start()
                 first_id = writer.next_mention_id
                 await writer.add_customers(customers)
@@ -637,11 +658,12 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
                 pending: Awaitable[object] | None = None
                 try:
                     # The next batch is pulled from `mentions` (often a generator doing real work)
-                    # while SQLite writes the previous one in the aiosqlite thread.
+                    # and prepared while SQLite writes the previous one in the aiosqlite thread.
                     for batch in _chunks(mentions, BULK_BATCH):
+                        ids, submitted = await writer.write_submitted(batch)
                         if pending is not None:
                             await pending
-                        ids, pending = await writer.write_submitted(batch)
+                        pending = submitted
                         count += len(ids)
                 finally:
                     if pending is not None:
@@ -650,14 +672,15 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
                 for sql in saved:
                     await self._conn.execute(sql)
             finally:
-                await self._conn.execute("PRAGMA cache_size = -2000")
+                await self._conn.execute(f"PRAGMA cache_size = {CACHE_KIB}")
         return count
 
     async def _drop_for_bulk(self) -> list[str]:
         """Drop the mention and outbox indexes and the bulk-rebuildable triggers; return their
         SQL. Unique indexes are checked again when they are rebuilt, so nothing slips in."""
         rows = await self._rows(
-            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN ('mentions', 'outbox') "
+            "SELECT type, name, sql FROM sqlite_master "
+            "WHERE tbl_name IN ('mentions', 'mention_tags', 'outbox') "
             "AND sql IS NOT NULL AND (type = 'index' OR (type = 'trigger' AND name IN (?, ?)))",
             BULK_TRIGGERS,
         )
@@ -670,10 +693,5 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
             "INSERT INTO counters (status, channel, n) SELECT status, channel, count(*) "
             "FROM mentions WHERE id >= ? GROUP BY status, channel "
             "ON CONFLICT (status, channel) DO UPDATE SET n = n + excluded.n",
-            (first_id,),
-        )
-        await self._conn.execute(
-            "INSERT INTO mentions_fts (rowid, text, author_handle, author_name) "
-            "SELECT id, text, author_handle, author_name FROM mentions WHERE id >= ?",
             (first_id,),
         )

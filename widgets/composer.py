@@ -124,7 +124,7 @@ class ReplyComposer(Widget, can_focus=False):
         Binding("ctrl+s", "send", "Send", id="send", priority=True),
         # Jump to (and select) the next `{field}` so typing replaces it: templates are filled
         # without leaving the keyboard's home row.
-        Binding("ctrl+n", "next_field", "Next field", id="next_field", priority=True),
+        Binding("ctrl+f", "next_field", "Next field", id="next_field", priority=True),
     ]
 
     channel: reactive[str] = reactive("x")

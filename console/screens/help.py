@@ -18,7 +18,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 76; max-width: 96%; height: auto; max-height: 92%;
+        width: 100; max-width: 98%; height: auto; max-height: 92%;
         border: round $primary; background: $surface; padding: 0 1;
     }
     HelpScreen #help-title { text-style: bold; color: $primary; }
@@ -41,10 +41,10 @@ class HelpScreen(ModalScreen[None]):
                 keys = self._keys.get(action.id, action.keys)
                 yield Static(
                     Content.assemble(
-                        (f"{keys:<16}", "bold $accent"),
-                        (f"{action.label:<12}", "bold"),
-                        action.help,
-                        (f"   [{action.id}]", "$text-muted"),
+                        (f"{keys:<14}", "bold $accent"),
+                        (f"{action.label:<11}", "bold"),
+                        f"{action.help:<52}",
+                        (f"[{action.id}]", "$text-muted"),
                     ),
                     classes="help-line",
                 )

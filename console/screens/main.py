@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, TextArea
 
 from console.actions import ALL_ACTIONS, SCREEN_ACTIONS
 from console.clock import Clock
@@ -46,6 +46,12 @@ if TYPE_CHECKING:
     from console.demo.live import SimulatedChannel
 
 
+_PRINTABLE_KEY_ACTIONS = frozenset(
+    action.action for action in SCREEN_ACTIONS
+    if len(action.keys) == 1 or action.keys in ("slash", "number_sign", "question_mark")
+)
+
+
 class StoreQueueSource:
     """Adapts the Store and the current filter to the queue list's window protocol."""
 
@@ -68,7 +74,7 @@ class MainScreen(Screen[None]):
         width: 2fr; min-width: 34; border-left: vkey $panel-lighten-1; padding: 0 1;
     }
     MainScreen #detail:focus { border-left: vkey $primary; }
-    MainScreen ReplyComposer { display: none; height: 9; }
+    MainScreen ReplyComposer { display: none; max-height: 14; }
     MainScreen.-composing ReplyComposer { display: block; }
     /* Narrow terminals (80x24): one pane at a time; enter opens the detail, escape goes back. */
     MainScreen.-narrow #detail { display: none; width: 1fr; border-left: none; }
@@ -108,9 +114,9 @@ class MainScreen(Screen[None]):
             with VerticalScroll(id="detail", can_focus=True):
                 yield MentionDetail(self.clock, id="mention")
                 yield OutboxStatusView(id="outbox")
+                yield ActivityView(id="activity")
                 yield CustomerCardView(id="customer")
                 yield HistoryView(id="history")
-                yield ActivityView(id="activity")
         yield ReplyComposer(id="composer")
         yield Footer()
 
@@ -132,6 +138,12 @@ class MainScreen(Screen[None]):
         await self.refresh_status()
         if self.heartbeat is not None:
             self.set_interval(self.heartbeat, self.tick, name="desk-tick")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While the agent types in the composer, printable keys are text: hide the bindings on
+        such keys from the footer (and from the palette) so it does not advertise what they no
+        longer do."""
+        return not (action in _PRINTABLE_KEY_ACTIONS and isinstance(self.focused, TextArea))
 
     def on_resize(self) -> None:
         self._update_layout_class(self.size.width)

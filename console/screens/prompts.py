@@ -15,21 +15,29 @@ from textual.widgets.option_list import Option
 from db.models import CHANNELS, QueueFilter, Status
 from widgets.text import untrusted
 
-MODAL_CSS = """
-ModalScreen { align: center middle; }
-ModalScreen > Vertical {
-    width: 64; max-width: 95%; height: auto; max-height: 90%;
-    border: round $primary; background: $surface; padding: 0 1;
-}
-ModalScreen .prompt-title { text-style: bold; color: $primary; margin-bottom: 1; }
-ModalScreen .prompt-hint { color: $text-muted; }
-"""
+
+def modal_css(screen: str) -> str:
+    """The prompt box style for one screen class.
+
+    Textual scopes a screen's DEFAULT_CSS under that screen's own type, so the rules must start
+    with it: a generic `ModalScreen > Vertical` would become `TextPrompt ModalScreen > Vertical`
+    and never match.
+    """
+    return f"""
+    {screen} {{ align: center middle; }}
+    {screen} > Vertical {{
+        width: 64; max-width: 95%; height: auto; max-height: 90%;
+        border: round $primary; background: $surface; padding: 0 1;
+    }}
+    {screen} .prompt-title {{ text-style: bold; color: $primary; margin-bottom: 1; }}
+    {screen} .prompt-hint {{ color: $text-muted; }}
+    """
 
 
 class TextPrompt(ModalScreen[str | None]):
     """Ask for one line of text; enter returns it, escape returns None."""
 
-    DEFAULT_CSS = MODAL_CSS
+    DEFAULT_CSS = modal_css("TextPrompt")
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
 
     def __init__(self, title: str, *, placeholder: str = "", initial: str = "",
@@ -92,7 +100,7 @@ def parse_duration(text: str) -> int | None:
 class SnoozePrompt(ModalScreen[int | None]):
     """Pick a snooze duration (seconds) from presets or type one (e.g. 1h30m)."""
 
-    DEFAULT_CSS = MODAL_CSS
+    DEFAULT_CSS = modal_css("SnoozePrompt")
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
 
     def compose(self) -> ComposeResult:
@@ -133,7 +141,7 @@ STATUS_CHOICES: tuple[tuple[str, str], ...] = (
 class FilterPrompt(ModalScreen[QueueFilter | None]):
     """Edit the queue filter: status, channel, assignee, tag. Enter applies, escape cancels."""
 
-    DEFAULT_CSS = MODAL_CSS + """
+    DEFAULT_CSS = modal_css("FilterPrompt") + """
     FilterPrompt Select { margin-bottom: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=False),
@@ -156,8 +164,8 @@ class FilterPrompt(ModalScreen[QueueFilter | None]):
                          value=current.assignee or Select.NULL, prompt="Anyone", id="f-assignee")
             yield Input(untrusted(current.tag or "").plain, placeholder="tag (empty: any)",
                         id="f-tag")
-            yield Label("tab: next field · enter on the tag field or ctrl+s: apply · escape",
-                        classes="prompt-hint")
+            yield Label("tab: next field · enter on the tag field or ctrl+s: apply"
+                        " · escape: cancel", classes="prompt-hint")
 
     def _value(self, selector: str) -> str | None:
         value = self.query_one(selector, Select).value

@@ -49,10 +49,15 @@ WIDE = (120, 40)
 NARROW = (80, 24)
 
 SnapCompare = Callable[..., bool]
+RunBefore = Callable[[Pilot[None]], Awaitable[None]]
 
 
 class SnapshotApp(ComptoirApp):
     """The real app, opening (and closing) its demo Store on the event loop it runs on."""
+
+    # A toast ("Fill in: ...") must still be there when the screenshot is taken, however slow
+    # the machine (xdist, CI): Textual's default of 5 s is a timer racing the snapshot.
+    NOTIFICATION_TIMEOUT = 3600
 
     def __init__(self, db_path: Path, config: Config, *, theme: str) -> None:
         super().__init__(
@@ -92,7 +97,7 @@ def no_blink(pilot: Pilot[None]) -> None:
             widget.cursor_blink = False
 
 
-def steps(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+def steps(*keys: str) -> RunBefore:
     """A `run_before`: wait for the desk to load, press `keys` (settling after each), freeze."""
 
     async def run_before(pilot: Pilot[None]) -> None:
@@ -107,7 +112,7 @@ def steps(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
     return run_before
 
 
-def typed(*keys: str, text: str, then: tuple[str, ...] = ()) -> Callable[[Pilot[None]], Awaitable[None]]:
+def typed(*keys: str, text: str, then: tuple[str, ...] = ()) -> RunBefore:
     """Like `steps`, with `text` typed (one character at a time) after `keys`, then `then`."""
 
     async def run_before(pilot: Pilot[None]) -> None:

@@ -132,10 +132,10 @@ async def test_template_fill_and_send_goes_through_the_outbox(
         await settle(pilot)
         assert "{order_id}" in notes.last() and "Not sent" in notes.last()
         assert await demo_store.outbox_for_mention(mention_id) == []
-        # Fill every field from the keyboard: the first is selected, ctrl+n selects the next.
+        # Fill every field from the keyboard: the first is selected, ctrl+f selects the next.
         await pilot.press(*"FB-1234")
         while composer.unfilled:
-            await pilot.press("ctrl+n", *"48h")
+            await pilot.press("ctrl+f", *"48h")
         await settle(pilot)
         assert "FB-1234" in composer.text
         # The draft is saved while typing, so switching away loses nothing.

@@ -298,8 +298,8 @@ def test_keys_are_normalised_for_textual() -> None:
 def test_binding_ids_are_the_keymap_contract() -> None:
     assert BINDING_IDS == (
         "down", "up", "first", "last", "page_down", "page_up", "open", "reply", "template",
-        "send", "resolve", "reopen", "snooze", "assign", "note", "tag", "search", "filter",
-        "help", "palette", "back", "quit",
+        "send", "next_field", "resolve", "reopen", "snooze", "assign", "note", "tag", "search",
+        "filter", "help", "palette", "back", "quit",
     )  # fmt: skip
     assert tuple(DEFAULT_KEYS) == BINDING_IDS
 
@@ -393,3 +393,14 @@ def test_importing_and_loading_create_nothing(tmp_path: Path) -> None:
 
 def test_example_config_is_toml() -> None:
     assert tomllib.loads(example_config())["theme"] == "dark"
+
+
+def test_keymap_contract_matches_the_bindings() -> None:
+    """config.DEFAULT_KEYS (Textual-free, for validation) and console.actions (the bindings)
+    describe one keymap: an id or key changed in one place must be changed in the other."""
+    from console.actions import ALL_ACTIONS
+    from console.config import DEFAULT_KEYS, normalize_keys
+
+    assert {action.id for action in ALL_ACTIONS} == set(DEFAULT_KEYS)
+    for action in ALL_ACTIONS:
+        assert normalize_keys(action.keys) == normalize_keys(DEFAULT_KEYS[action.id]), action.id

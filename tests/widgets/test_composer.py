@@ -192,7 +192,7 @@ async def test_focus_goes_to_the_editor_and_load_before_mount() -> None:
         assert composer.unfilled == ("date",)
 
 
-async def test_ctrl_n_selects_each_field_in_turn() -> None:
+async def test_ctrl_f_selects_each_field_in_turn() -> None:
     app = ComposerApp()
     async with app.run_test() as pilot:
         composer = app.query_one(ReplyComposer)
@@ -200,7 +200,7 @@ async def test_ctrl_n_selects_each_field_in_turn() -> None:
         composer.focus_editor()
         await pilot.pause()
         await pilot.press(*"A1")
-        await pilot.press("ctrl+n")
+        await pilot.press("ctrl+f")
         await pilot.press(*"2 jours")
         await pilot.pause()
         assert composer.text == "Commande A1, délai 2 jours."
