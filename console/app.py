@@ -14,7 +14,8 @@ from textual.screen import Screen
 from console.actions import PALETTE, SCREEN_ACTIONS, AgentAction
 from console.clock import Clock, SystemClock
 from console.config import Config
-from console.screens.main import MainScreen
+from console.crash import CrashReportingMixin
+from console.screens.main import MainScreen, SyncFactory
 from db.store import Store
 from themes import THEMES, register_themes, resolve_theme
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:  # the demo's channel is only imported by `comptoir demo`
     from console.demo.live import SimulatedChannel
 
 
-class ComptoirApp(App[None]):
+class ComptoirApp(CrashReportingMixin, App[None]):
     TITLE = "Comptoir"
     BINDINGS = [PALETTE.binding()]
 
@@ -35,10 +36,13 @@ class ComptoirApp(App[None]):
         live: SimulatedChannel | None = None,
         theme: str | None = None,
         heartbeat: float | None = 1.0,
+        sync_factory: SyncFactory | None = None,
     ) -> None:
         super().__init__()
         # Seconds between SLA/live/snooze ticks; tests pass None and call MainScreen.tick().
         self.heartbeat = heartbeat
+        # Builds the real channels' sync once the desk is on screen (None: local data only).
+        self.sync_factory = sync_factory
         self.store = store
         self.config = config
         self.clock: Clock = clock or SystemClock()
@@ -52,7 +56,7 @@ class ComptoirApp(App[None]):
             self.set_keymap(dict(self.config.keys))
         self.push_screen(
             MainScreen(self.store, self.config, self.clock, live=self.live,
-                       heartbeat=self.heartbeat)
+                       sync_factory=self.sync_factory, heartbeat=self.heartbeat)
         )
 
     def get_key_display_for(self, action: AgentAction, keymap: dict[str, str]) -> str:

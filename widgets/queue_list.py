@@ -244,6 +244,7 @@ class QueueList(Widget, can_focus=True):
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.empty_message = empty_message
         self.warn_seconds = warn_seconds
+        self._sla_stale = False
         self._tick_interval = tick_interval
         self._timer: Timer | None = None
         self._rows: list[QueueRow] = []
@@ -505,14 +506,29 @@ class QueueList(Widget, can_focus=True):
             return clean(tags, max_chars=column.width + 1), "queue-list--meta"
         return "", ""
 
+    @property
+    def sla_stale(self) -> bool:
+        """True when the screen says sync is stale: the SLA heading becomes `SLA~`, so the
+        countdowns do not pretend the local queue is complete."""
+        return self._sla_stale
+
+    @sla_stale.setter
+    def sla_stale(self, value: bool) -> None:
+        if value != self._sla_stale:
+            self._sla_stale = value
+            self.refresh(Region(0, 0, self.size.width, 1))  # the heading line only
+
     def _header_strip(self, width: int) -> Strip:
-        key = ("header", width)
+        key = ("header", width, self._sla_stale)
         cached = self._strips.get(key)
         if cached is not None:
             return cached
         style = self.get_visual_style("queue-list--header").rich_style
         text = " ".join(
-            _fit(column.title, column.width, align_right=column.align_right)
+            _fit(
+                "SLA~" if column.name == "sla" and self._sla_stale else column.title,
+                column.width, align_right=column.align_right,
+            )
             for column in _layout(width)
         )
         strip = Strip([Segment(_fit(text, width), style)], width)

@@ -20,6 +20,7 @@ class DeskStatus:
     outbox_pending: int = 0
     outbox_failed: int = 0
     channel_states: tuple[str, ...] = field(default_factory=tuple)  # e.g. "demo: live"
+    sla_stale: bool = False  # no recent sync: the queue may be missing mentions
 
 
 class StatusBar(Widget):
@@ -44,6 +45,8 @@ class StatusBar(Widget):
             parts.append(Content(f"  outbox {status.outbox_pending}"))
         if status.outbox_failed:
             parts.append(Content.styled(f"  {status.outbox_failed} failed", "bold $error"))
+        if status.sla_stale:
+            parts.append(Content.styled("  SLA~ sync stale", "bold $warning"))
         for state in status.channel_states:
             parts.append(Content("  "))
             parts.append(Content.styled(clean(state, max_chars=48), "$text-muted"))

@@ -6,6 +6,8 @@ widgets, and it turns the widgets' messages and the agent's keys into Store acti
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -44,6 +46,10 @@ from widgets.text import clean
 
 if TYPE_CHECKING:
     from console.demo.live import SimulatedChannel
+
+from console.sync.desk import DeskSync
+
+SyncFactory = Callable[[], Awaitable[DeskSync | None]]
 
 
 _PRINTABLE_KEY_ACTIONS = frozenset(
@@ -91,10 +97,13 @@ class MainScreen(Screen[None]):
         clock: Clock,
         *,
         live: SimulatedChannel | None = None,
+        sync_factory: SyncFactory | None = None,
         heartbeat: float | None = 1.0,
     ) -> None:
         super().__init__()
         self.heartbeat = heartbeat
+        self.sync_factory = sync_factory
+        self.sync: DeskSync | None = None
         self.store = store
         self.config = config
         self.clock = clock
@@ -138,6 +147,8 @@ class MainScreen(Screen[None]):
         await self.refresh_status()
         if self.heartbeat is not None:
             self.set_interval(self.heartbeat, self.tick, name="desk-tick")
+        if self.sync_factory is not None:
+            self.start_sync()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the agent types in the composer, printable keys are text: hide the bindings on
@@ -178,6 +189,32 @@ class MainScreen(Screen[None]):
         finally:
             self._ticking = False
 
+    # --- real channels ---------------------------------------------------------------------------
+    @work(exclusive=True, group="sync", exit_on_error=False)
+    async def start_sync(self) -> None:
+        """Build the accounts' sync (keyring look-ups happen here, off the first paint), then
+        keep it running for as long as the screen lives."""
+        assert self.sync_factory is not None
+        self.sync = await self.sync_factory()
+        await self.refresh_status()
+        if self.sync is None or self.heartbeat is None:
+            return  # tests call sync_step() themselves
+        while True:
+            await self.sync_step()
+            # Scheduling, not waiting for a result: sleep until the next run is due.
+            await asyncio.sleep(max(0.2, self.sync.next_due() - self.clock.now()))
+
+    async def sync_step(self) -> None:
+        """One round of fetching and sending; the queue and detail repaint only if it changed."""
+        if self.sync is None:
+            return
+        result = await self.sync.step()
+        if result.new_ids:
+            await self.queue.reload(keep=self._current_id)
+        if result.outbox_changed and self._current_id is not None:
+            self.load_detail(self._current_id)
+        await self.refresh_status()
+
     async def refresh_status(self) -> None:
         now = int(self.clock.now())
         counts = await self.store.counts()
@@ -186,7 +223,13 @@ class MainScreen(Screen[None]):
             await self.store.outbox_in_state(OutboxState.SENDING)
         )
         failed = len(await self.store.outbox_in_state(OutboxState.FAILED))
-        channel_states = (self.live.describe(),) if self.live is not None else ()
+        channel_states: tuple[str, ...] = ()
+        if self.live is not None:
+            channel_states += (self.live.describe(),)
+        stale = False
+        if self.sync is not None:
+            channel_states += self.sync.status_lines()
+            stale = self.sync.stale()
         self.query_one(StatusBar).status = DeskStatus(
             view=self.filter.describe(),
             active=counts.active,
@@ -194,7 +237,9 @@ class MainScreen(Screen[None]):
             outbox_pending=queued,
             outbox_failed=failed,
             channel_states=channel_states,
+            sla_stale=stale,
         )
+        self.queue.sla_stale = stale
 
     # --- selection and detail ------------------------------------------------------------------
     @on(QueueList.Highlighted)

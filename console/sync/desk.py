@@ -1,0 +1,94 @@
+"""What the open console runs in the background: every account's sync worker and the outbox
+sender, stepped together, with one line of status per account for the status bar.
+
+No Textual here: the main screen calls `step()` from a worker and decides when to call again
+from `next_due()`, so tests drive it with a frozen clock and fake adapters.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from console.clock import Clock
+from console.sync.outbox_sender import OutboxSender
+from console.sync.sync_worker import SyncWorker
+
+log = logging.getLogger(__name__)
+
+# However far away the next due run is, look again this often (a token re-added, the clock).
+MAX_IDLE = 5.0
+# Sync is "stale" for SLA purposes once the freshest account has not synced for this long:
+# countdowns then carry a marker instead of pretending the queue is complete.
+STALE_AFTER = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeskSyncResult:
+    new_ids: tuple[int, ...] = ()
+    outbox_changed: bool = False
+
+
+class DeskSync:
+    def __init__(
+        self,
+        workers: Sequence[SyncWorker],
+        sender: OutboxSender | None,
+        clock: Clock,
+        *,
+        problems: Sequence[str] = (),
+    ) -> None:
+        self.workers = tuple(workers)
+        self.sender = sender
+        self.clock = clock
+        # Accounts that could not start (no token, no keyring): shown, never retried blindly.
+        self.problems = tuple(problems)
+
+    async def step(self) -> DeskSyncResult:
+        """Run what is due: each account's fetch, then the outbox. Network failures are the
+        workers' business (they record a status and back off); a store error propagates."""
+        new_ids: list[int] = []
+        for worker in self.workers:
+            if worker.due():
+                result = await worker.run_once()
+                new_ids.extend(result.new_ids)
+        outbox_changed = False
+        if self.sender is not None:
+            due = self.sender.next_run_at()
+            if due is None or due <= self.clock.now():
+                report = await self.sender.run_once()
+                outbox_changed = bool(
+                    report.sent or report.failed or report.unknown or report.requeued
+                    or report.verified
+                )
+        return DeskSyncResult(tuple(new_ids), outbox_changed)
+
+    def next_due(self) -> float:
+        now = self.clock.now()
+        candidates = [now + MAX_IDLE]
+        candidates += [t for w in self.workers if (t := w.next_run_at()) is not None]
+        if self.sender is not None and (t := self.sender.next_run_at()) is not None:
+            candidates.append(t)
+        return max(now, min(candidates))
+
+    def status_lines(self) -> tuple[str, ...]:
+        now = self.clock.now()
+        lines = [worker.status_text(now) for worker in self.workers]
+        if self.sender is not None:
+            lines += [f"{channel}: sending held, {why}" for channel, why in
+                      self.sender.held().items()]
+        return (*lines, *self.problems)
+
+    def stale(self) -> bool:
+        """True when no account has synced recently (or none ever did): the local queue may
+        be missing mentions, so SLA countdowns should say so."""
+        if not self.workers:
+            return False
+        now = self.clock.now()
+        freshest = max(
+            (w.status.since for w in self.workers
+             if w.status is not None and w.status.state == "synced"),
+            default=None,
+        )
+        return freshest is None or now - freshest > STALE_AFTER
