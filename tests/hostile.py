@@ -64,3 +64,24 @@ HOSTILE_INPUTS: list[tuple[str, str]] = [
     ("format-string", "{customer.first_name} {order_id} {0} %s %(x)s {{}}"),
     ("html", "<script>alert(1)</script>&amp;&lt;b&gt;"),
 ]
+
+
+def _variants(name: str, text: str) -> list[tuple[str, str]]:
+    """Each attack as it arrives in real posts: inside a sentence, repeated, cut short (a
+    truncated escape sequence must not swallow or leak the rest), and wrapped in markup."""
+    short = text[:2000]
+    return [
+        (f"{name}/in-sentence", f"Bonjour @Fibrelle, {short} merci d'avance ! 🙏"),
+        (f"{name}/repeated", short[:600] * 3),
+        (f"{name}/cut", short[: max(1, len(short) // 2)] + " suite du message"),
+        (f"{name}/in-markup", f"[bold]{short[:300]}[/bold] [@click=app.bell]{name}[/]"),
+    ]
+
+
+# The base inputs plus their variants: the corpus issue 6 asks for (at least 200 inputs).
+HOSTILE_CORPUS: list[tuple[str, str]] = HOSTILE_INPUTS + [
+    variant
+    for name, text in HOSTILE_INPUTS
+    if len(text) < 10_000  # the huge posts are in the base set; four more copies add nothing
+    for variant in _variants(name, text)
+]

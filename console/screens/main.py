@@ -390,26 +390,28 @@ class MainScreen(Screen[None]):
             return
 
         async def insert(template: Template | None) -> None:
-            if template is None:
-                return
-            context = await self._template_context(row.id)
-            if context is None:
-                return
-            rendered = render(template.body, context, {})
-            if self._composing_for != row.id:
-                await self._open_composer_for(row)
-            self.composer.load(rendered.text, placeholders=rendered.missing)
-            await self.store.save_draft(
-                row.id, rendered.text, template.id, now=int(self.clock.now())
-            )
-            self.composer.focus_editor()
-            if rendered.missing:
-                self._say("Fill in: " + ", ".join("{" + name + "}" for name in rendered.missing))
+            if template is not None:
+                await self.apply_template(template, row)
 
         # Imported on first use: fuzzy matching is not needed for the first paint.
         from console.screens.template_picker import TemplatePicker
 
         self.app.push_screen(TemplatePicker(self._templates), insert)
+
+    async def apply_template(self, template: Template, row: QueueRow) -> None:
+        """Fill `template` for the mention's customer and put it in the composer, free fields
+        left to fill (the first one selected)."""
+        context = await self._template_context(row.id)
+        if context is None:
+            return
+        rendered = render(template.body, context, {})
+        if self._composing_for != row.id:
+            await self._open_composer_for(row)
+        self.composer.load(rendered.text, placeholders=rendered.missing)
+        await self.store.save_draft(row.id, rendered.text, template.id, now=int(self.clock.now()))
+        self.composer.focus_editor()
+        if rendered.missing:
+            self._say("Fill in: " + ", ".join("{" + name + "}" for name in rendered.missing))
 
     @on(ReplyComposer.SendRequested)
     async def _on_send_requested(self, event: ReplyComposer.SendRequested) -> None:
