@@ -1,8 +1,17 @@
-"""`comptoir` command line: the console, the demo, seeding and stats.
+"""`comptoir` command line: the console, the demo, seeding, stats, maintenance and accounts.
 
 The names here are a contract (scripts and training material use them): `comptoir`,
 `comptoir demo [--speed X] [--seed N]`, `comptoir seed --mentions N [--seed N]`,
-`comptoir stats [--json]`, and the global `--db PATH`, `--theme NAME`, `--version`.
+`comptoir stats [--json]`, `comptoir backup [DEST]`, `comptoir restore BACKUP`,
+`comptoir erase-customer HANDLE`, `comptoir account add x|mastodon|bluesky [--name NAME]
+[--handle H] [--instance URL] [--user-id ID]`, `comptoir account list`,
+`comptoir account remove NAME`, `comptoir sync --once`, and the global `--db PATH`,
+`--theme NAME`, `--version` (accepted before or after the command).
+
+Crashes: `main` installs console.crash's handler once the arguments are read, so an unexpected
+error prints one line naming the log file (`<log dir>/comptoir.log`, created on the first record,
+never before) instead of a traceback. A damaged database is reported with
+db.maintenance.corrupt_message, which names the newest backup and the restore command.
 """
 
 from __future__ import annotations
@@ -10,15 +19,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from console.clock import SystemClock
 from console.config import Config, ConfigError, load_config
 from console.paths import config_path, default_db_path
-from db.errors import StoreError
+from db.errors import NotADatabase, StoreError
 from db.models import CHANNELS, Status
 from db.store import Store
 
@@ -79,6 +89,53 @@ def build_parser() -> argparse.ArgumentParser:
     stats = commands.add_parser("stats", help="print queue counts by status, channel, SLA state")
     _global_options(stats, suppress=True)
     stats.add_argument("--json", action="store_true", help="machine-readable output")
+
+    backup = commands.add_parser(
+        "backup", help="copy the database (safe while a console has it open) and verify it")
+    _global_options(backup, suppress=True)
+    backup.add_argument("dest", nargs="?", type=Path, metavar="DEST",
+                        help="file or folder to write (default: backups/ next to the database); "
+                             "an existing file is never overwritten")
+
+    restore = commands.add_parser(
+        "restore", help="replace the database with a backup (the previous file is kept)")
+    _global_options(restore, suppress=True)
+    restore.add_argument("backup", type=Path, metavar="BACKUP", help="the backup file")
+
+    erase = commands.add_parser(
+        "erase-customer", help="erase a customer and everything they wrote (data protection)")
+    _global_options(erase, suppress=True)
+    erase.add_argument("handle", metavar="HANDLE",
+                       help="x:@jean, mastodon:@ana@example.social, @jean or #123 (customer "
+                            "number)")
+
+    account = commands.add_parser("account", help="add, list or remove channel accounts")
+    _global_options(account, suppress=True)
+    account_commands = account.add_subparsers(dest="account_command", metavar="ACTION",
+                                              required=True)
+    add = account_commands.add_parser(
+        "add", help="add an account; its token is asked for (or read from stdin) and kept in "
+                    "the system keyring")
+    _global_options(add, suppress=True)
+    add.add_argument("channel", choices=("x", "mastodon", "bluesky"))
+    add.add_argument("--name", help="account name (default: the channel's name)")
+    add.add_argument("--handle", metavar="H", help="the account's own handle")
+    add.add_argument("--instance", metavar="URL",
+                     help="https://instance (Mastodon: required; Bluesky: the PDS, default "
+                          "https://bsky.social)")
+    add.add_argument("--user-id", metavar="ID", help="X: the account's numeric user id")
+    listing = account_commands.add_parser(
+        "list", help="list accounts and where their tokens come from (never the tokens)")
+    _global_options(listing, suppress=True)
+    remove = account_commands.add_parser("remove", help="forget an account and its token")
+    _global_options(remove, suppress=True)
+    remove.add_argument("name", metavar="NAME")
+
+    sync = commands.add_parser("sync", help="fetch mentions and send queued replies")
+    _global_options(sync, suppress=True)
+    sync.add_argument("--once", action="store_true",
+                      help="one pass over every account, then the outbox, then exit (exit 1 "
+                           "if an account did not sync)")
     return parser
 
 
@@ -89,6 +146,47 @@ def fail(message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    stop_crash_reporting = _start_crash_reporting()
+    code = _run(args)  # an exception escaping this is reported by the crash handler
+    stop_crash_reporting()
+    return code
+
+
+def _start_crash_reporting() -> Callable[[], None]:
+    """Install the crash handler (log file created on the first record only). Returns what
+    undoes it, called when `main` returns normally: a real process exits then anyway, and
+    in-process callers (tests) get their hooks and logging back."""
+    import logging
+    import threading
+
+    from console import crash
+    from console.logging_setup import log_file
+    from console.paths import log_dir
+
+    root = logging.getLogger()
+    before = (sys.excepthook, threading.excepthook, crash._log_dir, root.level, log_file())
+    crash.install_crash_handler(log_dir())
+
+    def stop() -> None:
+        excepthook, thread_hook, folder, level, had_log = before
+        sys.excepthook, threading.excepthook, crash._log_dir = excepthook, thread_hook, folder
+        if had_log is None:
+            from console.logging_setup import PrivateRotatingFileHandler
+
+            for handler in [h for h in root.handlers
+                            if isinstance(h, PrivateRotatingFileHandler)]:
+                root.removeHandler(handler)
+                handler.close()
+            root.setLevel(level)
+
+    return stop
+
+
+def _db_path(args: argparse.Namespace, *, create: bool = True) -> Path:
+    return args.db or default_db_path(create=create)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         config = load_config(config_path())
         if args.theme is not None:
@@ -101,12 +199,48 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_seed(args, config))
         if args.command == "stats":
             return asyncio.run(run_stats(args, config))
-        path = args.db or default_db_path(create=True)
+        if args.command == "backup":
+            return asyncio.run(run_backup(args))
+        if args.command == "restore":
+            return asyncio.run(run_restore(args))
+        if args.command == "erase-customer":
+            return asyncio.run(run_erase(args, config))
+        if args.command == "account":
+            return asyncio.run(run_account(args))
+        if args.command == "sync":
+            return run_sync(args, config)
+        path = _db_path(args)
         return asyncio.run(run_console(path, config, theme=args.theme))
-    except (StoreError, ConfigError, ValueError) as error:
+    except StoreError as error:
+        return fail(_explain(error, args))
+    except (ConfigError, ValueError) as error:
         return fail(str(error))
     except KeyboardInterrupt:
         return 130
+
+
+def _explain(error: StoreError, args: argparse.Namespace) -> str:
+    """The error's own line, or for a damaged database the line naming its latest backup."""
+    if not isinstance(error, NotADatabase) or args.command in ("restore", "demo"):
+        return str(error)
+    path = _db_path(args, create=False)
+    if _damaged(error, path):
+        from db.maintenance import corrupt_message
+
+        return corrupt_message(path)
+    return str(error)
+
+
+def _damaged(error: NotADatabase, path: Path) -> bool:
+    """SQLite itself refused the file (not our checks of its identity), and the file starts
+    like a SQLite database: a damaged database rather than some other file."""
+    if not isinstance(error.__context__, sqlite3.DatabaseError):
+        return False
+    try:
+        with path.open("rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 async def run_console(path: Path, config: Config, *, theme: str | None) -> int:
@@ -226,6 +360,74 @@ async def run_stats(args: argparse.Namespace, config: Config) -> int:
         line = "  ".join(f"{name} {count:,}" for name, count in values.items())
         print(f"  {title.replace('by_', 'by ').replace('sla', 'SLA (to do)'):<12} {line}")
     return 0
+
+
+# --- maintenance ---------------------------------------------------------------------------------
+def _size(size: int) -> str:
+    return f"{size:,} bytes" if size < 1024 * 1024 else f"{size / (1024 * 1024):,.1f} MB"
+
+
+async def run_backup(args: argparse.Namespace) -> int:
+    from db.maintenance import backup
+
+    path = _db_path(args, create=False)
+    result = await backup(path, args.dest, now=SystemClock().now())
+    print(f"Backed up {path} to {result.path} ({_size(result.size)}, verified, "
+          f"{result.seconds:.1f} s)")
+    return 0
+
+
+async def run_restore(args: argparse.Namespace) -> int:
+    from db.maintenance import restore
+
+    path = _db_path(args)
+    result = await restore(args.backup, path, now=SystemClock().now())
+    print(f"Restored {path} from {args.backup} ({_size(result.size)}, schema "
+          f"{result.schema_version})")
+    if result.previous is not None:
+        print(f"The database it replaced is kept as {result.previous}")
+    return 0
+
+
+async def run_erase(args: argparse.Namespace, config: Config) -> int:
+    from db.maintenance import erase_customer
+
+    path = _db_path(args, create=False)
+    report = await erase_customer(path, args.handle, actor=config.agent.id,
+                                  now=int(SystemClock().now()))
+    print(f"Erased customer #{report.customer_id}: {report.mentions} mentions, "
+          f"{report.notes} notes, {report.drafts} drafts, {report.replies} replies, "
+          f"{report.identities} identities"
+          + ("; free space overwritten (VACUUM)" if report.vacuumed else ""))
+    if not report.wal_truncated:
+        print(f"comptoir: warning: another program has {path} open, so its write-ahead log "
+              f"({path}-wal) could not be emptied: it may hold erased text until the last "
+              "connection to the database closes", file=sys.stderr)
+    return 0
+
+
+# --- accounts and sync ---------------------------------------------------------------------------
+async def run_account(args: argparse.Namespace) -> int:
+    from console import accounts_cli
+
+    clock = SystemClock()
+    if args.account_command == "add":
+        return await accounts_cli.run_account_add(
+            _db_path(args), channel=args.channel, name=args.name, handle=args.handle,
+            instance=args.instance, user_id=args.user_id, clock=clock)
+    if args.account_command == "list":
+        return await accounts_cli.run_account_list(_db_path(args, create=False))
+    return await accounts_cli.run_account_remove(_db_path(args, create=False), args.name,
+                                                 clock=clock)
+
+
+def run_sync(args: argparse.Namespace, config: Config) -> int:
+    from console import accounts_cli
+
+    if not args.once:
+        return fail("the console syncs on its own while it runs; for one pass from a script "
+                    "use: comptoir sync --once")
+    return asyncio.run(accounts_cli.run_sync_once(_db_path(args, create=False), config))
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ DEFAULT_KEYS: Mapping[str, str] = MappingProxyType(
         "assign": "a",
         "note": "n",
         "tag": "#",
+        "links": "l",
         "search": "/",
         "filter": "f",
         "help": "?",

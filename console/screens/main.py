@@ -20,7 +20,8 @@ from textual.widgets import Footer, TextArea
 from console.actions import ALL_ACTIONS, SCREEN_ACTIONS
 from console.clock import Clock
 from console.config import Config
-from console.screens.prompts import FilterPrompt, SnoozePrompt, TextPrompt
+from console.links import find_links
+from console.screens.prompts import FilterPrompt, LinkPrompt, SnoozePrompt, TextPrompt
 from console.templates import TemplateContext, render
 from db.errors import StoreError
 from db.models import (
@@ -533,6 +534,31 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(TextPrompt("Tags (space or comma separated)",
                                         initial=" ".join(row.tags)), set_tags)
+
+    async def action_links(self) -> None:
+        row = self._highlighted()
+        if row is None:
+            return
+        mention = await self.store.mention(row.id)
+        links = find_links(mention.text) if mention is not None else []
+        if not links:
+            self._say("No link in this mention")
+            return
+
+        def open_link(url: str | None) -> None:
+            if url is not None:
+                self.open_in_browser(url)
+
+        self.app.push_screen(LinkPrompt(links), open_link)
+
+    @work(thread=True, exit_on_error=False)
+    def open_in_browser(self, url: str) -> None:
+        # webbrowser can block (it may start a program): a thread keeps the desk responsive.
+        import webbrowser
+
+        if not webbrowser.open(url, new=2):
+            self.app.call_from_thread(self._say, "No browser could be started here",
+                                      severity="warning")
 
     # --- views ---------------------------------------------------------------------------------
     async def _apply_filter(self, flt: QueueFilter) -> None:

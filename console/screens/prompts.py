@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
+from console.links import Link
 from db.models import CHANNELS, QueueFilter, Status
 from widgets.text import untrusted
 
@@ -184,6 +185,49 @@ class FilterPrompt(ModalScreen[QueueFilter | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_apply()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class LinkPrompt(ModalScreen[str | None]):
+    """The links of a post, each shown in full. Enter on an http(s) link asks once more, with
+    the whole address, before returning it; other schemes are listed and never returned."""
+
+    DEFAULT_CSS = modal_css("LinkPrompt") + """
+    LinkPrompt > Vertical { width: 100; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, links: Sequence[Link]) -> None:
+        super().__init__()
+        self._links = tuple(links)
+        self._confirming: str | None = None
+
+    def compose(self) -> ComposeResult:
+        options = []
+        for index, link in enumerate(self._links):
+            label = untrusted(link.url, max_chars=300)
+            if not link.openable:
+                label = Content.assemble(label, ("  (" + link.reason + ")", "$text-muted"))
+            options.append(Option(label, id=str(index), disabled=not link.openable))
+        with Vertical():
+            yield Label("Links in this mention", classes="prompt-title")
+            yield OptionList(*options, id="links")
+            yield Label("enter: open in the browser (asks first) · escape: cancel",
+                        classes="prompt-hint", id="link-hint")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        url = self._links[int(event.option.id or 0)].url
+        if self._confirming == url:
+            self.dismiss(url)
+            return
+        self._confirming = url
+        self.query_one("#link-hint", Label).update(
+            Content.assemble(("Open ", "bold"), untrusted(url, style="bold $warning"),
+                             (" ? enter again: open · escape: cancel", "bold"))
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -456,3 +456,43 @@ async def test_activity_log_shows_who_did_what(app: ComptoirApp) -> None:
         await settle(pilot)
         events = app.screen.query_one(ActivityView).events
         assert events and events[0].actor == "camille" and events[0].action == "assign"
+
+
+async def test_links_open_only_http_after_showing_the_full_address(
+    demo_store: Store, config: Config, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import webbrowser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, new=0: opened.append(url) or True)
+    [mention_id] = await demo_store.ingest(
+        [NewMention(channel="x", remote_id="links-1", author_handle="@l", author_name="L",
+                    text="javascript:alert(1) puis https://fibrelle.fr/aide?x=1",
+                    created_at=NOW - 9 * 3600)],
+        now=NOW, first_reply_sla=60,
+    )
+    app = ComptoirApp(demo_store, config, clock=clock, heartbeat=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert await main(app).show_mention(mention_id)
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        from textual.widgets import Label, OptionList
+
+        from console.screens.prompts import LinkPrompt
+
+        assert isinstance(app.screen, LinkPrompt)
+        options = app.screen.query_one(OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert "javascript: links are never opened" in prompts[0]
+        assert options.get_option_at_index(0).disabled
+        await pilot.press("enter")  # the first openable link is highlighted: asks first
+        await settle(pilot)
+        assert opened == []
+        hint = str(app.screen.query_one("#link-hint", Label).render())
+        assert "https://fibrelle.fr/aide?x=1" in hint
+        await pilot.press("enter")  # confirmed
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        assert opened == ["https://fibrelle.fr/aide?x=1"]
