@@ -244,11 +244,23 @@ def _damaged(error: NotADatabase, path: Path) -> bool:
 
 
 async def run_console(path: Path, config: Config, *, theme: str | None) -> int:
+    from console.accounts_cli import make_client
     from console.app import ComptoirApp
+    from console.sync.desk import DeskSync, desk_sync_for_accounts
 
+    clock = SystemClock()
     store = await Store.open(path)
     try:
-        await ComptoirApp(store, config, theme=theme).run_async()
+        # One HTTP client for every channel, closed with the console.
+        async with make_client() as client:
+
+            async def sync_factory() -> DeskSync | None:
+                return await desk_sync_for_accounts(
+                    store, clock, client, first_reply_sla=config.sla.first_reply_minutes * 60
+                )
+
+            await ComptoirApp(store, config, clock=clock, theme=theme,
+                              sync_factory=sync_factory).run_async()
     finally:
         await store.close()
     return 0

@@ -11,9 +11,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import httpx
+
 from console.clock import Clock
 from console.sync.outbox_sender import OutboxSender
 from console.sync.sync_worker import SyncWorker
+from db.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +95,38 @@ class DeskSync:
             default=None,
         )
         return freshest is None or now - freshest > STALE_AFTER
+
+
+async def desk_sync_for_accounts(
+    store: Store, clock: Clock, client: httpx.AsyncClient, *, first_reply_sla: int
+) -> DeskSync | None:
+    """The sync of every account in the database, for the open console (None: no account).
+
+    An account whose token cannot be read (missing, keyring unusable or hanging) is shown in the
+    status line with what to do; the others start anyway.
+    """
+    from console.accounts_cli import adapter_for
+    from console.logging_setup import register_secret
+    from console.secrets import SecretsError, get_token
+    from db.accounts import AccountError, list_accounts
+
+    accounts = await list_accounts(store)
+    if not accounts:
+        return None
+    workers: list[SyncWorker] = []
+    adapters: dict[str, object] = {}
+    problems: list[str] = []
+    for account in accounts:
+        try:
+            token = await get_token(account.name)
+            register_secret(token)
+            adapter = adapter_for(account, token, client, clock)
+        except (SecretsError, AccountError, ValueError) as error:
+            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+            problems.append(f"{account.name}: not syncing ({first_line})")
+            continue
+        workers.append(SyncWorker(store, adapter, account, clock,
+                                  first_reply_sla=first_reply_sla))
+        adapters.setdefault(account.channel, adapter)  # one sender per channel
+    sender = OutboxSender(store, adapters, clock) if adapters else None  # type: ignore[arg-type]
+    return DeskSync(workers, sender, clock, problems=problems)

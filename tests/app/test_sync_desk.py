@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from console.app import ComptoirApp
 from console.channels.base import (
     FetchResult,
@@ -140,3 +142,42 @@ async def test_status_line_shows_offline_then_rate_limited(
         # No good sync for a long while: the SLA heading carries the stale marker.
         assert main(app).queue.sla_stale
         assert app.screen.query_one(StatusBar).status.sla_stale
+
+
+async def test_accounts_become_workers_and_missing_tokens_are_said(
+    demo_store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    from console.sync.desk import desk_sync_for_accounts
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FailKeyring())
+    await add_account(demo_store, channel="mastodon", name="mastodon", handle="@f@s.example",
+                      now=NOW, instance_url="https://s.example")
+    await add_account(demo_store, channel="bluesky", name="bluesky", handle="fibrelle.fr",
+                      now=NOW)
+    monkeypatch.setenv("COMPTOIR_TOKEN_MASTODON", "token-from-env")
+    monkeypatch.delenv("COMPTOIR_TOKEN_BLUESKY", raising=False)
+    try:
+        transport = httpx.MockTransport(lambda request: httpx.Response(500))
+        async with httpx.AsyncClient(transport=transport) as client:
+            sync = await desk_sync_for_accounts(demo_store, clock, client, first_reply_sla=3600)
+    finally:
+        keyring.set_keyring(previous)
+    assert sync is not None
+    assert [w.account.name for w in sync.workers] == ["mastodon"]
+    [problem] = sync.problems
+    assert problem.startswith("bluesky: not syncing")
+    assert "token-from-env" not in " ".join(sync.status_lines())
+
+
+async def test_no_account_means_no_sync(demo_store: Store, clock: FrozenClock) -> None:
+    import httpx
+
+    from console.sync.desk import desk_sync_for_accounts
+
+    async with httpx.AsyncClient() as client:
+        assert await desk_sync_for_accounts(demo_store, clock, client, first_reply_sla=60) is None
