@@ -298,8 +298,8 @@ def test_keys_are_normalised_for_textual() -> None:
 def test_binding_ids_are_the_keymap_contract() -> None:
     assert BINDING_IDS == (
         "down", "up", "first", "last", "page_down", "page_up", "open", "reply", "template",
-        "send", "next_field", "resolve", "reopen", "snooze", "assign", "note", "tag", "links", "search",
-        "filter", "help", "palette", "back", "quit",
+        "send", "next_field", "resolve", "reopen", "snooze", "assign", "note", "tag", "links",
+        "search", "filter", "help", "palette", "back", "quit",
     )  # fmt: skip
     assert tuple(DEFAULT_KEYS) == BINDING_IDS
 
