@@ -244,23 +244,31 @@ def _damaged(error: NotADatabase, path: Path) -> bool:
 
 
 async def run_console(path: Path, config: Config, *, theme: str | None) -> int:
-    from console.accounts_cli import make_client
+    from contextlib import AsyncExitStack
+
     from console.app import ComptoirApp
-    from console.sync.desk import DeskSync, desk_sync_for_accounts
+    from db.accounts import list_accounts
 
     clock = SystemClock()
     store = await Store.open(path)
     try:
-        # One HTTP client for every channel, closed with the console.
-        async with make_client() as client:
+        async with AsyncExitStack() as resources:
 
-            async def sync_factory() -> DeskSync | None:
+            async def sync_factory() -> object:
+                # Channel code (httpx, adapters) is loaded only when there is an account:
+                # a desk on local data stays as small and fast to start as it can be.
+                if not await list_accounts(store):
+                    return None
+                from console.accounts_cli import make_client
+                from console.sync.desk import desk_sync_for_accounts
+
+                client = await resources.enter_async_context(make_client())
                 return await desk_sync_for_accounts(
                     store, clock, client, first_reply_sla=config.sla.first_reply_minutes * 60
                 )
 
             await ComptoirApp(store, config, clock=clock, theme=theme,
-                              sync_factory=sync_factory).run_async()
+                              sync_factory=sync_factory).run_async()  # type: ignore[arg-type]
     finally:
         await store.close()
     return 0

@@ -46,11 +46,11 @@ from widgets.status_bar import DeskStatus, StatusBar
 from widgets.text import clean
 
 if TYPE_CHECKING:
+    # Types only: channel code (httpx, adapters) loads when an account exists, not at start.
     from console.demo.live import SimulatedChannel
+    from console.sync.desk import DeskSync
 
-from console.sync.desk import DeskSync
-
-SyncFactory = Callable[[], Awaitable[DeskSync | None]]
+SyncFactory = Callable[[], Awaitable["DeskSync | None"]]
 
 
 _PRINTABLE_KEY_ACTIONS = frozenset(
