@@ -8,9 +8,11 @@ handful of `executemany` calls instead of a round trip per row through the aiosq
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import aiosqlite
@@ -22,6 +24,14 @@ from db.text import storable_customer, storable_mention
 # Pairs per "(VALUES ...) JOIN" lookup: 2 parameters each, well under SQLite's 32766 limit.
 _LOOKUP_CHUNK = 5000
 
+_INSERT_CUSTOMER = (
+    "INSERT INTO customers (id, display_name, first_name, audience, tags, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_IDENTITY = (
+    "INSERT INTO identities (id, customer_id, channel, handle, display_name, audience, "
+    "remote_user_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 _INSERT_MENTION = (
     "INSERT INTO mentions (id, channel, remote_id, thread_id, in_reply_to, customer_id, "
     "identity_id, author_handle, author_name, text, lang, created_at, received_at, status, "
@@ -44,6 +54,34 @@ _INSERT_SENT_REPLY = (
     "idempotency_key, attempts, created_at, updated_at) "
     "VALUES (?, ?, ?, ?, 'sent', ?, ?, 1, ?, ?)"
 )
+
+# Rows per multi-row INSERT: each statement binds its parameters (under Python's GIL) and then
+# writes all its rows in one sqlite3_step, during which the sqlite3 module releases the GIL. With
+# executemany the aiosqlite thread needs the GIL back after every row, and while the event loop's
+# thread is busy preparing the next batch it waits for it up to the interpreter's switch interval
+# each time: the two threads would take turns instead of working in parallel. Fewer executions
+# are also cheaper on their own. 32766 is SQLite's default limit on parameters per statement.
+_ROWS_PER_INSERT = 500
+_MAX_PARAMS = 32766
+
+
+@functools.lru_cache(maxsize=64)
+def _multi_row(insert: str, count: int) -> str:
+    """`insert` (one `VALUES (...)` group) with `count` groups."""
+    head, group = insert.split(" VALUES ")
+    return f"{head} VALUES {', '.join([group] * count)}"
+
+
+def _per_statement(insert: str) -> int:
+    return max(1, min(_ROWS_PER_INSERT, _MAX_PARAMS // insert.count("?")))
+
+
+async def _closed(call: Awaitable[aiosqlite.Cursor]) -> None:
+    """Run a statement and close its cursor in the aiosqlite thread. A cursor left for the garbage
+    collector would reset its statement from whichever thread drops it, possibly while the
+    aiosqlite thread is running the same cached statement for a later batch."""
+    cursor = await call
+    await cursor.close()
 
 
 def first_word(name: str, fallback: str) -> str:
@@ -310,29 +348,31 @@ class BatchWriter:
             )
         return mid
 
+    def _insert(self, insert: str, rows: Sequence[tuple[Any, ...]]) -> list[Awaitable[Any]]:
+        """Queue `rows` for the one-row `insert`, as multi-row statements."""
+        per = _per_statement(insert)
+        return [
+            self._conn.execute(
+                _multi_row(insert, len(chunk)), list(chain.from_iterable(chunk))
+            )
+            for chunk in (rows[at : at + per] for at in range(0, len(rows), per))
+        ]
+
     async def _submit(self, rows: _Rows, first: int, last: int) -> Awaitable[object]:
         """Queue the batch's statements, in order, and return once they are all queued.
         `first`..`last` is the id range of the batch's new mentions."""
         conn = self._conn
         calls: list[Awaitable[object]] = []
         if rows.customers:
-            calls.append(conn.executemany(
-                "INSERT INTO customers (id, display_name, first_name, audience, tags, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                rows.customers,
-            ))
+            calls += self._insert(_INSERT_CUSTOMER, rows.customers)
         if rows.identities:
-            calls.append(conn.executemany(
-                "INSERT INTO identities (id, customer_id, channel, handle, display_name, "
-                "audience, remote_user_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows.identities,
-            ))
+            calls += self._insert(_INSERT_IDENTITY, rows.identities)
         if rows.mentions:
-            calls.append(conn.executemany(_INSERT_MENTION, rows.mentions))
+            calls += self._insert(_INSERT_MENTION, rows.mentions)
         if rows.tagged:
             calls.append(conn.execute(INSERT_TAGS_RANGE, (first, last)))
         if rows.replies:
-            calls.append(conn.executemany(_INSERT_SENT_REPLY, rows.replies))
+            calls += self._insert(_INSERT_SENT_REPLY, rows.replies)
         if rows.mentions:
             calls.extend(conn.execute(sql, (first, last)) for sql in self._range_statements)
         if rows.audiences:
@@ -344,7 +384,7 @@ class BatchWriter:
                 "WHERE customer_id = customers.id) WHERE id = ?",
                 [(cid,) for cid in sorted(rows.touched_customers)],
             ))
-        done = asyncio.gather(*calls)
+        done = asyncio.gather(*(_closed(call) for call in calls))
         # Tasks start in creation order and each queues its statement on its first step:
         # one turn of the loop puts them all on the aiosqlite queue, in order.
         await asyncio.sleep(0)

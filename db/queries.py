@@ -70,6 +70,13 @@ def tags_tuple(text: str) -> tuple[str, ...]:
     return tuple(text[1:-1].split("|")) if text else ()
 
 
+# "lane = 0 AND sort_due < ?" with plain columns, so that mentions_awaiting covers it.
+BREACHED_COUNT_SQL = (
+    "SELECT count(*) FROM mentions WHERE status IN ('new', 'open') AND replied_at IS NULL "
+    "AND first_reply_due < ?"
+)
+
+
 # --- full-text search ----------------------------------------------------------------------------
 _WORD = re.compile(r"\w+")
 
@@ -124,7 +131,17 @@ def _lane(status: str) -> tuple[int | None, str | None]:
     return LANES[st], (st.value if shared else None)
 
 
-def _source(flt: QueueFilter) -> _Source:
+# A search matching more rows than this walks the queue index in order and keeps the rows found in
+# the full-text matches (a common word fills a window after a few hundred rows); a rarer one
+# fetches its matches by id and sorts them (cheap for a few thousand, but a common word matches
+# tens of thousands of rows at a million mentions, where that plan takes tens of ms).
+SEARCH_DENSE = 2000
+SEARCH_COUNT_SQL = (
+    "SELECT count(*) FROM (SELECT 1 FROM mentions_fts WHERE mentions_fts MATCH ? LIMIT ?)"
+)
+
+
+def _source(flt: QueueFilter, dense: bool = False) -> _Source:
     lane, status = _lane(flt.status)
     where: list[str] = []
     params: list[Any] = []
@@ -158,7 +175,11 @@ def _source(flt: QueueFilter) -> _Source:
     if flt.search:
         query = fts_query(flt.search)
         if query is not None:
-            where.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+            # '+': not a rowid lookup per match, so the queue index drives the order.
+            where.append(
+                f"{'+' if dense else ''}m.id IN "
+                "(SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)"
+            )
             params.append(query)
     return _Source(table, due, ident, tuple(where), tuple(params))
 
@@ -170,11 +191,13 @@ def _select(src: _Source, extra: Sequence[str]) -> str:
 
 
 def queue_sql(
-    flt: QueueFilter, after: QueueKey | None, before: QueueKey | None, limit: int
+    flt: QueueFilter, after: QueueKey | None, before: QueueKey | None, limit: int,
+    *, dense_search: bool = False,
 ) -> QueueSql:
+    """`dense_search`: the search matches more than SEARCH_DENSE rows (see there)."""
     if after is not None and before is not None:
         raise StoreError("queue_window takes `after` or `before`, not both")
-    src = _source(flt)
+    src = _source(flt, dense_search)
     if after is None and before is None:
         sql = f"{_select(src, ())} ORDER BY {src.due}, {src.ident} LIMIT ?"
         return QueueSql(sql, (*src.params, limit), descending=False)

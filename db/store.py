@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Sequence
@@ -63,6 +64,7 @@ SQLITE_MAGIC: Final = b"SQLite format 3\x00"
 BULK_BATCH: Final = 10_000
 CACHE_KIB: Final = -2000  # SQLite's default page cache (negative: KiB)
 BULK_CACHE_KIB: Final = -262144
+BULK_SWITCH_INTERVAL: Final = 0.0001  # seconds
 # Derived data a bulk load keeps per batch (params: the batch's first and last mention id), in
 # the aiosqlite thread while the next batch is being prepared, instead of per row by triggers.
 BULK_RANGE_STATEMENTS: Final = (
@@ -335,8 +337,12 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
         `before`, the `limit` rows just before it, still returned in ascending order. With neither,
         the first rows. `from_end=True`-like behaviour: `before=QueueKey(NO_DUE + 1, 0)` gives
         the last page. Keyset pagination on an index: cost independent of queue size."""
-        plan = q.queue_sql(flt, after, before, limit)
+        query = q.fts_query(flt.search) if flt.search else None
         async with self._read():
+            dense = query is not None and await self._scalar(
+                q.SEARCH_COUNT_SQL, (query, q.SEARCH_DENSE + 1)
+            ) > q.SEARCH_DENSE
+            plan = q.queue_sql(flt, after, before, limit, dense_search=dense)
             rows = await self._rows(plan.sql, plan.params)
         out = [q.queue_row(r) for r in rows]
         if plan.descending:
@@ -366,10 +372,9 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
         return QueueCounts(by_status, by_channel, by_pair)
 
     async def breached_count(self, now: int) -> int:
+        """Mentions of lane 0 with sort_due < now, counted on the mentions_awaiting index."""
         async with self._read():
-            return int(await self._scalar(
-                "SELECT count(*) FROM mentions WHERE lane = 0 AND sort_due < ?", (now,)
-            ))
+            return int(await self._scalar(q.BREACHED_COUNT_SQL, (now,)))
 
     async def mention(self, mention_id: int) -> Mention | None:
         async with self._read():
@@ -641,7 +646,23 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
         per-row counter and full-text triggers are dropped during the load, and the counters
         and full-text index are brought up to date for the new rows (building an index once is
         much faster than updating it a million times). Foreign keys are not checked row by row:
-        every id written is allocated by the load itself."""
+        every id written is allocated by the load itself.
+
+        While it runs, the interpreter's switch interval is shortened: the aiosqlite thread
+        needs the GIL briefly between statements, and with the default 5 ms it would wait that
+        long each time while this thread prepares the next batch."""
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, BULK_SWITCH_INTERVAL))
+        try:
+            return await self._bulk_load(customers, mentions, now=now,
+                                         first_reply_sla=first_reply_sla)
+        finally:
+            sys.setswitchinterval(switch)
+
+    async def _bulk_load(
+        self, customers: Iterable[NewCustomer], mentions: Iterable[NewMention], *,
+        now: int, first_reply_sla: int,
+    ) -> int:
         async with self._write(durable=True, foreign_keys=False):
             had_mentions = bool(await self._scalar("SELECT EXISTS (SELECT 1 FROM mentions)"))
             saved = await self._drop_for_bulk()
