@@ -336,9 +336,19 @@ class MainScreen(Screen[None]):
             self._close_composer()
             return
         draft = await self.store.draft(row.id)
+        text = draft.text if draft is not None else ""
+        if draft is None:
+            # A reply the channel refused comes back for editing: sending it again queues a
+            # new outbox row, and the failed one stays visible with the server's reason.
+            outbox = await self.store.outbox_for_mention(row.id)
+            latest = max(outbox, key=lambda item: (item.created_at, item.id), default=None)
+            if latest is not None and latest.state is OutboxState.FAILED:
+                text = latest.text
+                self._say("The last reply failed: edit it and press ctrl+s to queue it again",
+                          severity="warning")
         composer = self.composer
         composer.channel = row.channel
-        composer.load(draft.text if draft is not None else "")
+        composer.load(text)
         self._composing_for = row.id
         self.add_class("-composing")
 

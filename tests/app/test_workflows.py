@@ -496,3 +496,27 @@ async def test_links_open_only_http_after_showing_the_full_address(
         await settle(pilot)
         await app.workers.wait_for_complete()
         assert opened == ["https://fibrelle.fr/aide?x=1"]
+
+
+async def test_a_failed_reply_comes_back_for_editing_and_requeues(
+    app: ComptoirApp, demo_store: Store
+) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        mention_id = current_id(app)
+        item = await demo_store.queue_reply(
+            mention_id, "Bonjour, réponse refusée", author="camille", now=NOW
+        )
+        await demo_store.set_outbox_state(item.id, OutboxState.SENDING, now=NOW)
+        await demo_store.set_outbox_state(item.id, OutboxState.FAILED, now=NOW,
+                                          error="422 Validation failed: Text character limit")
+        await main(app).show_mention(mention_id)
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert main(app).composer.text == "Bonjour, réponse refusée"
+        await pilot.press("end", *" (corrigée)", "ctrl+s")
+        await settle(pilot)
+        states = [(i.state, i.text) for i in await demo_store.outbox_for_mention(mention_id)]
+        assert (OutboxState.FAILED, "Bonjour, réponse refusée") in states
+        assert (OutboxState.QUEUED, "Bonjour, réponse refusée (corrigée)") in states
