@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import Final
 
 from textual.content import Content
-from textual.widget import Widget
 
 from db.models import Event
 from widgets.mention_detail import local_time
+from widgets.section import DetailSection
 from widgets.text import untrusted
 
 # The newest actions matter; an old mention's full history stays in the database.
@@ -28,41 +28,25 @@ def event_line(event: Event) -> Content:
     )
 
 
-class ActivityView(Widget):
+class ActivityView(DetailSection):
     """The mention's event log, newest first. Call `show(events)`."""
 
     BORDER_TITLE = "Activity"
-
-    DEFAULT_CSS = """
-    ActivityView {
-        height: auto;
-        padding: 0 1;
-        border-top: solid $foreground 20%;
-        border-title-color: $text-accent;
-        &.-empty { color: $text-muted; text-style: italic; }
-    }
-    """
+    EMPTY_TEXT = "No agent action yet."
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.events: tuple[Event, ...] = ()
-        self._content = Content("No agent action yet.")
-        self.add_class("-empty")
 
     def show(self, events: Sequence[Event]) -> None:
         newest = sorted(events, key=lambda e: (e.at, e.id), reverse=True)
         self.events = tuple(newest)
-        self.set_class(not newest, "-empty")
         if not newest:
-            self._content = Content("No agent action yet.")
-        else:
-            lines = [event_line(event) for event in newest[:MAX_EVENTS]]
-            if len(newest) > MAX_EVENTS:
-                lines.append(Content.styled(f"… {len(newest) - MAX_EVENTS} earlier", "$text-muted"))
-            self._content = Content("\n").join(lines)
-        self.refresh(layout=True)
-
-    def render(self) -> Content:
-        return self._content
+            self.set_content(None)
+            return
+        lines = [event_line(event) for event in newest[:MAX_EVENTS]]
+        if len(newest) > MAX_EVENTS:
+            lines.append(Content.styled(f"… {len(newest) - MAX_EVENTS} earlier", "$text-muted"))
+        self.set_content(Content("\n").join(lines))

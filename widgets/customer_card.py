@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Final
 
 from textual.content import Content
-from textual.widget import Widget
 
 from db.models import CustomerCard
 from widgets.mention_detail import channel_label, handle_text, local_time
+from widgets.section import DetailSection
 from widgets.text import clean, untrusted
 
 # Notes are typed by agents and usually few; the bound keeps a pathological card cheap to render.
@@ -36,41 +36,21 @@ def format_audience(count: int) -> str:
     raise AssertionError("unreachable: the last unit always returns")
 
 
-class CustomerCardView(Widget):
+class CustomerCardView(DetailSection):
     """The customer card of the selected mention. Call `show(card)`; None shows the empty state."""
 
     BORDER_TITLE = "Customer"
-
-    DEFAULT_CSS = """
-    CustomerCardView {
-        height: auto;
-        padding: 0 1;
-        border-top: solid $foreground 20%;
-        border-title-color: $text-accent;
-        &.-empty { color: $text-muted; text-style: italic; }
-    }
-    """
+    EMPTY_TEXT = "No customer."
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.card: CustomerCard | None = None
-        self._content: Content = self._empty_content()
-        self.add_class("-empty")
 
     def show(self, card: CustomerCard | None) -> None:
         self.card = card
-        self.set_class(card is None, "-empty")
-        self._content = self._empty_content() if card is None else self._card_content(card)
-        self.refresh(layout=True)
-
-    def render(self) -> Content:
-        return self._content
-
-    @staticmethod
-    def _empty_content() -> Content:
-        return Content("No customer.")
+        self.set_content(None if card is None else self._card_content(card))
 
     @staticmethod
     def _card_content(card: CustomerCard) -> Content:

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from typing import Final
 
 from textual.content import Content
-from textual.widget import Widget
 
 from db.models import HistoryItem
 from widgets.mention_detail import local_time
+from widgets.section import DetailSection
 from widgets.text import clean, untrusted
 
 MAX_ITEMS: Final = 50
@@ -72,21 +72,14 @@ def day_header(at: float) -> Content:
     return Content.styled(local_time(at, "%Y-%m-%d"), "bold $text-muted")
 
 
-class HistoryView(Widget):
+class HistoryView(DetailSection):
     """Call `show(items, current_mention_id)`; an empty sequence shows the empty state."""
 
     BORDER_TITLE = "History"
+    EMPTY_TEXT = "No history."
 
     DEFAULT_CSS = """
-    HistoryView {
-        height: auto;
-        padding: 0 1;
-        border-top: solid $foreground 20%;
-        border-title-color: $text-accent;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-        &.-empty { color: $text-muted; text-style: italic; }
-    }
+    HistoryView { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(
@@ -95,8 +88,6 @@ class HistoryView(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self.items: tuple[HistoryItem, ...] = ()
         self.current_mention_id: int | None = None
-        self._content = Content("No history.")
-        self.add_class("-empty")
 
     def show(self, items: Sequence[HistoryItem], current_mention_id: int | None) -> None:
         # Order here rather than trust the caller's; ties broken by id for stable output, and
@@ -104,24 +95,17 @@ class HistoryView(Widget):
         total = len(items)
         self.items = tuple(heapq.nlargest(MAX_ITEMS, items, key=lambda i: (i.at, i.id)))
         self.current_mention_id = current_mention_id
-        self.set_class(not self.items, "-empty")
         if not self.items:
-            self._content = Content("No history.")
-        else:
-            lines: list[Content] = []
-            day = ""
-            for item in self.items:
-                item_day = local_time(item.at, "%Y-%m-%d")
-                if item_day != day:
-                    day = item_day
-                    lines.append(day_header(item.at))
-                lines.append(history_line(item, current=item.mention_id == current_mention_id))
-            if total > MAX_ITEMS:
-                lines.append(
-                    Content.styled(f" … {total - MAX_ITEMS} older not shown", "$text-muted")
-                )
-            self._content = Content("\n").join(lines)
-        self.refresh(layout=True)
-
-    def render(self) -> Content:
-        return self._content
+            self.set_content(None)
+            return
+        lines: list[Content] = []
+        day = ""
+        for item in self.items:
+            item_day = local_time(item.at, "%Y-%m-%d")
+            if item_day != day:
+                day = item_day
+                lines.append(day_header(item.at))
+            lines.append(history_line(item, current=item.mention_id == current_mention_id))
+        if total > MAX_ITEMS:
+            lines.append(Content.styled(f" … {total - MAX_ITEMS} older not shown", "$text-muted"))
+        self.set_content(Content("\n").join(lines))

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from typing import Final
 
 from textual.content import Content
-from textual.widget import Widget
 
 from db.models import OutboxItem, OutboxState
 from widgets.mention_detail import local_time
+from widgets.section import DetailSection
 from widgets.text import clean, untrusted
 
 EXCERPT_CHARS: Final = 200
@@ -69,48 +69,32 @@ def outbox_lines(item: OutboxItem) -> list[Content]:
     return lines
 
 
-class OutboxStatusView(Widget):
+class OutboxStatusView(DetailSection):
     """The outbox rows of the selected mention, newest first. Call `show(items)`."""
 
     BORDER_TITLE = "Replies"
-
-    DEFAULT_CSS = """
-    OutboxStatusView {
-        height: auto;
-        padding: 0 1;
-        border-top: solid $foreground 20%;
-        border-title-color: $text-accent;
-        &.-empty { color: $text-muted; text-style: italic; }
-    }
-    """
+    EMPTY_TEXT = "No replies yet."
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.items: tuple[OutboxItem, ...] = ()
-        self._content = Content("No replies yet.")
-        self.add_class("-empty")
 
     def show(self, items: Sequence[OutboxItem]) -> None:
         ordered = sorted(items, key=lambda i: (i.created_at, i.id), reverse=True)
         self.items = tuple(ordered)
-        self.set_class(not ordered, "-empty")
         if not ordered:
-            self._content = Content("No replies yet.")
-        else:
-            lines: list[Content] = []
-            for item in ordered[:MAX_ITEMS]:
-                lines.extend(outbox_lines(item))
-            if len(ordered) > MAX_ITEMS:
-                lines.append(
-                    Content.styled(f"… {len(ordered) - MAX_ITEMS} older replies", "$text-muted")
-                )
-            self._content = Content("\n").join(lines)
-        self.refresh(layout=True)
-
-    def render(self) -> Content:
-        return self._content
+            self.set_content(None)
+            return
+        lines: list[Content] = []
+        for item in ordered[:MAX_ITEMS]:
+            lines.extend(outbox_lines(item))
+        if len(ordered) > MAX_ITEMS:
+            lines.append(
+                Content.styled(f"… {len(ordered) - MAX_ITEMS} older replies", "$text-muted")
+            )
+        self.set_content(Content("\n").join(lines))
 
     @property
     def failed(self) -> tuple[OutboxItem, ...]:
