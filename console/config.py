@@ -303,7 +303,7 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _type_name(value: object) -> str:
+def toml_type_name(value: object) -> str:
     # TOML's vocabulary, since that is what the agent wrote.
     if isinstance(value, bool):
         return "a boolean"
@@ -345,7 +345,7 @@ class _Checker:
     def table(self, document: Mapping[str, Any], key: str) -> Mapping[str, Any]:
         value = document.get(key, {})
         if not isinstance(value, dict):
-            self.problem(key, f"expected a table ([{key}]), got {_type_name(value)}")
+            self.problem(key, f"expected a table ([{key}]), got {toml_type_name(value)}")
             return {}
         return value
 
@@ -365,7 +365,7 @@ class _Checker:
             return None
         value = table[key]
         if not isinstance(value, str):
-            self.problem(where, f"expected a string, got {_type_name(value)}")
+            self.problem(where, f"expected a string, got {toml_type_name(value)}")
             return None
         if not allow_empty and not value.strip():
             self.problem(where, "must not be empty")
@@ -384,7 +384,7 @@ class _Checker:
         where = f"sla.{key}"
         # bool is an int in Python but `first_reply_minutes = true` is a mistake in TOML.
         if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(where, f"expected a whole number of minutes, got {_type_name(value)}")
+            self.problem(where, f"expected a whole number of minutes, got {toml_type_name(value)}")
             return default
         if value <= 0:
             self.problem(where, f"expected a positive number of minutes, got {value}")
@@ -397,7 +397,7 @@ class _Checker:
         if "theme" in document:
             value = document["theme"]
             if not isinstance(value, str):
-                self.problem("theme", f"expected a string, got {_type_name(value)}")
+                self.problem("theme", f"expected a string, got {toml_type_name(value)}")
             elif value not in THEME_NAMES:
                 self.problem(
                     "theme", f"unknown theme {value!r} (expected one of: {', '.join(THEME_NAMES)})"
@@ -409,7 +409,7 @@ class _Checker:
         if "language" in document:
             value = document["language"]
             if not isinstance(value, str):
-                self.problem("language", f"expected a string, got {_type_name(value)}")
+                self.problem("language", f"expected a string, got {toml_type_name(value)}")
             elif not _LANGUAGE.fullmatch(value):
                 self.problem(
                     "language",
@@ -486,7 +486,7 @@ class _Checker:
                 self.problem(
                     where,
                     'expected a string of comma-separated keys (e.g. "j,down") '
-                    f"or an array of strings, got {_type_name(value)}",
+                    f"or an array of strings, got {toml_type_name(value)}",
                 )
                 continue
             try:

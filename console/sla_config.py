@@ -61,6 +61,7 @@ from console.calendars import (
     parse_hhmm,
     weekday_index,
 )
+from console.config import toml_type_name
 from console.sla import WARN_SECONDS
 from console.sla_policy import (
     DEFAULT_PAUSE_STATUSES,
@@ -97,20 +98,6 @@ class SlaConfigError(ValueError):
         super().__init__("\n".join(f"{key}: {message}" for key, message in self.problems))
 
 
-def _type_name(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return "a date/time"
 
 
 def _hint(word: str, choices: Iterable[str]) -> str:
@@ -152,7 +139,7 @@ class _Parser:
         if value is None:
             return None
         if not isinstance(value, str) or not value.strip():
-            got = _type_name(value) if not isinstance(value, str) else "an empty string"
+            got = toml_type_name(value) if not isinstance(value, str) else "an empty string"
             self.problem(where, f"expected a non-empty string, got {got}")
             return None
         return value.strip()
@@ -165,7 +152,7 @@ class _Parser:
             return None
         kind = "a whole number of minutes"
         if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(where, f"expected {kind}, got {_type_name(value)}")
+            self.problem(where, f"expected {kind}, got {toml_type_name(value)}")
             return None
         if value < 0 or (value == 0 and not allow_zero):
             sign = "zero or more" if allow_zero else "a positive number of"
@@ -192,7 +179,7 @@ class _Parser:
 
     def section(self, table: Mapping[str, Any]) -> SlaRules | None:
         if not isinstance(table, Mapping):
-            self.problems.append((self.prefix, f"expected a table, got {_type_name(table)}"))
+            self.problems.append((self.prefix, f"expected a table, got {toml_type_name(table)}"))
             return None
         self.unknown(table, "", _SECTION_KEYS)
         preset = self.string(table, "preset", "preset")
@@ -264,7 +251,7 @@ class _Parser:
     def calendars(self, value: Any) -> dict[str, BusinessCalendar]:
         result: dict[str, BusinessCalendar] = {ALWAYS_OPEN_NAME: TWENTY_FOUR_SEVEN}
         if not isinstance(value, dict):
-            self.problem("calendars", f"expected a table of calendars, got {_type_name(value)}")
+            self.problem("calendars", f"expected a table of calendars, got {toml_type_name(value)}")
             return result
         for name, table in value.items():
             where = f"calendars.{name}"
@@ -273,7 +260,7 @@ class _Parser:
                 continue
             self.calendar_names.append(name)
             if not isinstance(table, dict):
-                self.problem(where, f"expected a table, got {_type_name(table)}")
+                self.problem(where, f"expected a table, got {toml_type_name(table)}")
                 continue
             calendar = self.calendar(name, table, where)
             if calendar is not None:
@@ -299,7 +286,7 @@ class _Parser:
 
     def hours(self, value: Any, where: str) -> dict[int, list[tuple[str, str]]] | None:
         if not isinstance(value, dict) or not value:
-            got = "an empty table" if value == {} else _type_name(value)
+            got = "an empty table" if value == {} else toml_type_name(value)
             if value is None:
                 got = "nothing"
             self.problem(
@@ -363,7 +350,7 @@ class _Parser:
 
     def holidays(self, value: Any, where: str) -> list[date]:
         if not isinstance(value, list):
-            self.problem(where, f"expected an array of dates, got {_type_name(value)}")
+            self.problem(where, f"expected an array of dates, got {toml_type_name(value)}")
             return []
         result = []
         for index, item in enumerate(value):

@@ -108,7 +108,7 @@ class SnoozePrompt(ModalScreen[int | None]):
         with Vertical():
             yield Label("Snooze until…", classes="prompt-title")
             yield OptionList(
-                *[Option(f"{label}  ({key})", id=key) for key, label in SNOOZE_PRESETS],
+                *[Option(Content(f"{label}  ({key})"), id=key) for key, label in SNOOZE_PRESETS],
                 id="snooze-presets",
             )
             yield Input(placeholder="or type a duration: 45m, 3h, 1h30m, 2d", id="snooze-input")
