@@ -566,6 +566,16 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
             )
         return [q.outbox(r) for r in rows]
 
+    async def outbox_counts(self) -> dict[OutboxState, int]:
+        """How many replies are in each unfinished state (queued, sending, failed, unknown):
+        for the status line every second, so one index-only pass over the partial index."""
+        async with self._read():
+            rows = await self._rows(
+                "SELECT state, count(*) FROM outbox WHERE state NOT IN ('sent', 'draft') "
+                "GROUP BY state"
+            )
+        return {OutboxState(state): count for state, count in rows}
+
     async def outbox_in_state(self, state: OutboxState, *, limit: int = 100) -> list[OutboxItem]:
         # Ordered by id (creation order) so the partial index serves in-flight states directly.
         async with self._read():

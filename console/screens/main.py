@@ -220,10 +220,9 @@ class MainScreen(Screen[None]):
         now = int(self.clock.now())
         counts = await self.store.counts()
         breached = await self.store.breached_count(now)
-        queued = len(await self.store.outbox_in_state(OutboxState.QUEUED)) + len(
-            await self.store.outbox_in_state(OutboxState.SENDING)
-        )
-        failed = len(await self.store.outbox_in_state(OutboxState.FAILED))
+        outbox = await self.store.outbox_counts()
+        queued = outbox.get(OutboxState.QUEUED, 0) + outbox.get(OutboxState.SENDING, 0)
+        failed = outbox.get(OutboxState.FAILED, 0)
         channel_states: tuple[str, ...] = ()
         if self.live is not None:
             channel_states += (self.live.describe(),)

@@ -112,3 +112,27 @@ async def test_templates(store: Store) -> None:
     ]
     with pytest.raises(StoreError, match="exists already"):
         await store.add_template("hello", "fr", "Salut")
+
+
+async def test_outbox_counts_cover_unfinished_states_only(tmp_path) -> None:
+    from db.models import NewMention, OutboxState
+    from db.store import Store
+
+    store = await Store.open(tmp_path / "c.db")
+    try:
+        ids = await store.ingest(
+            [NewMention(channel="x", remote_id=f"c{i}", author_handle=f"@a{i}", author_name="A",
+                        text="t", created_at=1000) for i in range(4)],
+            now=1000, first_reply_sla=3600,
+        )
+        items = [await store.queue_reply(mid, "r", author="a", now=1000) for mid in ids]
+        await store.set_outbox_state(items[0].id, OutboxState.SENDING, now=1001)
+        await store.set_outbox_state(items[1].id, OutboxState.SENDING, now=1001)
+        await store.set_outbox_state(items[1].id, OutboxState.SENT, now=1002, remote_id="9")
+        await store.set_outbox_state(items[2].id, OutboxState.SENDING, now=1001)
+        await store.set_outbox_state(items[2].id, OutboxState.FAILED, now=1002, error="no")
+        assert await store.outbox_counts() == {
+            OutboxState.QUEUED: 1, OutboxState.SENDING: 1, OutboxState.FAILED: 1,
+        }
+    finally:
+        await store.close()
