@@ -74,6 +74,18 @@ async def desk_for(store: Store, clock: FrozenClock, fake: FakeChannel) -> DeskS
     return DeskSync([worker], sender, clock)
 
 
+async def desk_app(
+    store: Store, config: Config, clock: FrozenClock, fake: FakeChannel
+) -> ComptoirApp:
+    """The console with one Mastodon account synced through `fake`; tests drive the rounds."""
+    sync = await desk_for(store, clock, fake)
+
+    async def factory() -> DeskSync:
+        return sync
+
+    return ComptoirApp(store, config, clock=clock, heartbeat=None, sync_factory=factory)
+
+
 def status_text(app: ComptoirApp) -> str:
     return " | ".join(app.screen.query_one(StatusBar).status.channel_states)
 
@@ -82,12 +94,7 @@ async def test_a_mention_from_the_channel_shows_up_without_a_key_press(
     demo_store: Store, config: Config, clock: FrozenClock
 ) -> None:
     fake = FakeChannel()
-    sync = await desk_for(demo_store, clock, fake)
-
-    async def factory() -> DeskSync:
-        return sync
-
-    app = ComptoirApp(demo_store, config, clock=clock, heartbeat=None, sync_factory=factory)
+    app = await desk_app(demo_store, config, clock, fake)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         fake.pending.append(NewMention(
@@ -118,12 +125,7 @@ async def test_status_line_shows_offline_then_rate_limited(
     demo_store: Store, config: Config, clock: FrozenClock
 ) -> None:
     fake = FakeChannel()
-    sync = await desk_for(demo_store, clock, fake)
-
-    async def factory() -> DeskSync:
-        return sync
-
-    app = ComptoirApp(demo_store, config, clock=clock, heartbeat=None, sync_factory=factory)
+    app = await desk_app(demo_store, config, clock, fake)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         fake.fail = TransientError("network unreachable")

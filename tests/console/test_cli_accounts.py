@@ -33,28 +33,10 @@ from console.logging_setup import PrivateRotatingFileHandler, forget_secrets
 from db.accounts import Account, AccountError
 from db.store import Store
 from tests.channels.test_mastodon import note, status
+from tests.sync.fakes import MemoryKeyring
 
 TOKEN = "tok-SECRET-4242"
 INSTANCE = "https://piaille.fr"
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.data: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.data.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.data[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.data:
-            raise keyring.errors.PasswordDeleteError("not found")
-        del self.data[(service, username)]
 
 
 @pytest.fixture(autouse=True)

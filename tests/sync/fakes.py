@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import keyring.backend
+import keyring.errors
+
 from console.channels.base import FetchResult, RateState, ReplyTarget, SentReply
 from db.models import NewMention, OutboxItem
 
@@ -68,3 +71,24 @@ class FakeFetch:
 
 def page(mentions: list[NewMention], cursor: str | None, *, more: bool = False) -> FetchResult:
     return FetchResult(mentions, cursor, RateState(), more=more)
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """An in-memory keyring backend: tests store and read tokens without an OS keyring."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.data.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.data[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if (service, username) not in self.data:
+            raise keyring.errors.PasswordDeleteError("not found")
+        del self.data[(service, username)]

@@ -13,27 +13,9 @@ from keyring.backends import fail, null
 
 from console import secrets
 from console.secrets import SecretsError, SecretsUnavailable, TokenMissing
+from tests.sync.fakes import MemoryKeyring
 
 TOKEN = "tok-SECRET-123"
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.data: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.data.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.data[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.data:
-            raise keyring.errors.PasswordDeleteError("not found")
-        del self.data[(service, username)]
 
 
 class PlaintextKeyring(MemoryKeyring):
@@ -77,7 +59,7 @@ async def test_round_trip_in_the_keyring_under_service_comptoir() -> None:
     with pytest.raises(TokenMissing) as info:
         await secrets.get_token("mastodon")
     assert "COMPTOIR_TOKEN_MASTODON" in str(info.value)
-    assert await secrets.backend_name() == f"{__name__}.MemoryKeyring"
+    assert await secrets.backend_name() == f"{MemoryKeyring.__module__}.MemoryKeyring"
 
 
 async def test_environment_variable_comes_first_and_skips_the_keyring(
