@@ -290,11 +290,53 @@ CREATE INDEX mentions_awaiting ON mentions (first_reply_due, status, replied_at)
     WHERE status IN ('new', 'open') AND replied_at IS NULL;
 """
 
+# The record key (Bluesky rkey) is chosen and stored before the first send attempt, so a retry after
+# a crash asks the channel for that exact record instead of guessing. remote_url is the public link
+# of a sent reply. The quarantine keeps fetched items that could not be parsed, with the error, so a
+# bad item never stops the rest of its batch and is never silently lost.
+_V5_SYNC_SAFETY = """
+ALTER TABLE outbox ADD COLUMN remote_key TEXT;
+ALTER TABLE outbox ADD COLUMN remote_url TEXT;
+
+CREATE TABLE quarantine (
+    id        INTEGER PRIMARY KEY,
+    account   TEXT NOT NULL,
+    channel   TEXT NOT NULL,
+    remote_id TEXT,
+    error     TEXT NOT NULL,
+    payload   TEXT NOT NULL,
+    at        INTEGER NOT NULL
+);
+CREATE INDEX quarantine_at ON quarantine (at);
+"""
+
+# Per-mention SLA outcomes, one row per target that applied, kept for reports after the mention is
+# resolved (the queue columns only hold what is still running). met = completed_at IS NOT NULL AND
+# breached_at IS NULL; breached_at is the missed due instant.
+_V6_SLA_OUTCOMES = """
+ALTER TABLE mentions ADD COLUMN sla_policy TEXT;
+
+CREATE TABLE sla_outcomes (
+    mention_id   INTEGER NOT NULL,
+    target       TEXT NOT NULL CHECK (target IN ('first_reply', 'next_reply', 'resolution')),
+    policy       TEXT NOT NULL,
+    started_at   INTEGER NOT NULL,
+    due_at       INTEGER,
+    completed_at INTEGER,
+    breached_at  INTEGER,
+    PRIMARY KEY (mention_id, target)
+) WITHOUT ROWID;
+CREATE INDEX sla_outcomes_policy ON sla_outcomes (policy, target, started_at);
+"""
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "core tables, queue indexes, append-only events", _V1_CORE),
     Migration(2, "counters by status and channel, kept by triggers", _V2_COUNTERS),
     Migration(3, "full-text search over mention text and authors", _V3_FTS),
     Migration(4, "covering index for the count of breached mentions", _V4_BREACH_INDEX),
+    Migration(5, "outbox record key and remote link, quarantine for bad payloads",
+              _V5_SYNC_SAFETY),
+    Migration(6, "SLA policy per mention and per-target outcomes", _V6_SLA_OUTCOMES),
 )
 
 LATEST_VERSION: Final = MIGRATIONS[-1].version
