@@ -34,6 +34,15 @@ class AccountError(StoreError):
     """An account that cannot be added as asked (bad name, taken name, bad instance URL)."""
 
 
+def one_per_channel(channel: str, existing: str) -> str:
+    """Why a second account of a channel is refused (and what to do), in one line.
+
+    Mentions and outbox rows know their channel, not the account that fetched them: with two X
+    accounts a reply could go out from the wrong one. So Comptoir syncs one account per channel."""
+    return (f"a {channel} account exists already ({existing!r}): Comptoir syncs one account per "
+            f"channel; remove it first with: comptoir account remove {existing}")
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     id: int
@@ -91,6 +100,10 @@ async def add_account(
         taken = await store._rows("SELECT 1 FROM accounts WHERE name = ?", (name,))
         if taken:
             raise AccountError(f"an account named {name!r} exists already (remove it first)")
+        same = await store._rows("SELECT name FROM accounts WHERE channel = ? ORDER BY name",
+                                 (channel,))
+        if same:
+            raise AccountError(one_per_channel(channel, same[0][0]))
         cur = await store._conn.execute(
             "INSERT INTO accounts (channel, name, handle, instance_url, sync_cursor, created_at) "
             "VALUES (?, ?, ?, ?, NULL, ?)",

@@ -19,7 +19,9 @@ import aiosqlite
 
 from db.models import NewCustomer, NewIdentity, NewMention
 from db.queries import normalise_tags, tags_text
+from db.sla import DuePlan, DuePlanner, FixedPlanner, initial_outcomes
 from db.text import storable_customer, storable_mention
+from db.triage import Scorer, Triager, TriageResult, reasons_text
 
 # Pairs per "(VALUES ...) JOIN" lookup: 2 parameters each, well under SQLite's 32766 limit.
 _LOOKUP_CHUNK = 5000
@@ -35,8 +37,13 @@ _INSERT_IDENTITY = (
 _INSERT_MENTION = (
     "INSERT INTO mentions (id, channel, remote_id, thread_id, in_reply_to, customer_id, "
     "identity_id, author_handle, author_name, text, lang, created_at, received_at, status, "
-    "priority, assignee, tags, first_reply_due, replied_at, snoozed_until, resolved_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "priority, assignee, tags, first_reply_due, replied_at, snoozed_until, resolved_at, "
+    "sla_policy, triage_reasons, triage_lane) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_OUTCOME = (
+    "INSERT INTO sla_outcomes (mention_id, target, policy, started_at, due_at, completed_at, "
+    "breached_at, paused_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The tag rows of a range of new mentions, split in SQL from their '|a|b|' text (normalised: no
 # empty or repeated tag): one statement per batch, and (lane, sort_due) read from the row itself.
@@ -49,10 +56,12 @@ INSERT_TAGS_RANGE = (
     "substr(rest, instr(rest, '|') + 1) FROM split WHERE rest != '') "
     "SELECT tag, mention_id, lane, sort_due FROM split WHERE tag IS NOT NULL"
 )
+# mention_created_at is given here so that schema step 9's trigger (which fills it for writers
+# that leave it NULL) does not run an UPDATE per reply during a bulk load.
 _INSERT_SENT_REPLY = (
     "INSERT INTO outbox (mention_id, customer_id, channel, text, state, author, "
-    "idempotency_key, attempts, created_at, updated_at) "
-    "VALUES (?, ?, ?, ?, 'sent', ?, ?, 1, ?, ?)"
+    "idempotency_key, attempts, created_at, updated_at, mention_created_at) "
+    "VALUES (?, ?, ?, ?, 'sent', ?, ?, 1, ?, ?, ?)"
 )
 
 # Rows per multi-row INSERT: each statement binds its parameters (under Python's GIL) and then
@@ -94,6 +103,12 @@ class _Known:
     identity_id: int
     customer_id: int
     audience: int
+    customer_tags: tuple[str, ...] = ()  # SLA rules may pick a policy by customer tag
+
+
+def _split_tags(text: str) -> tuple[str, ...]:
+    """Tags from their stored '|a|b|' form."""
+    return tuple(tag for tag in text.split("|") if tag)
 
 
 @dataclass(slots=True)
@@ -103,6 +118,7 @@ class _Rows:
     customers: list[tuple[Any, ...]] = field(default_factory=list)
     identities: list[tuple[Any, ...]] = field(default_factory=list)
     mentions: list[tuple[Any, ...]] = field(default_factory=list)
+    outcomes: list[tuple[Any, ...]] = field(default_factory=list)
     tagged: bool = False
     replies: list[tuple[Any, ...]] = field(default_factory=list)
     audiences: list[tuple[int, int]] = field(default_factory=list)
@@ -119,13 +135,35 @@ class BatchWriter:
 
     `range_statements` run after each batch's inserts with the batch's (first id, last id): a
     bulk load that dropped a per-row trigger maintains the derived data per batch instead.
+
+    SLA: `planner` (default: a 24/7 `FixedPlanner` of `first_reply_sla` seconds) names each new
+    mention's policy and deadlines, and its `sla_outcomes` rows are written with it (db/sla.py).
+    A mention in a thread where an agent already replied gets the next-reply target. That is
+    looked up on the thread index; `threads_indexed=False` (a bulk load, which drops that index)
+    asks the thread's first mention (unique index) and remembers the follow-ups it wrote itself.
+    An explicit `first_reply_due` (demo data) is kept as the reply deadline.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, *, now: int, first_reply_sla: int,
-                 check_stored: bool = True, range_statements: Sequence[str] = ()) -> None:
+    def __init__(self, conn: aiosqlite.Connection, *, now: int, first_reply_sla: int | None = None,
+                 check_stored: bool = True, range_statements: Sequence[str] = (),
+                 planner: DuePlanner | None = None, threads_indexed: bool = True,
+                 scorer: Scorer | None = None, triage_from_db: bool = True) -> None:
         self._conn = conn
+        # Triage (db/triage.py): priority, reasons, lane and tags of each new mention.
+        self._triager = (
+            Triager(conn, scorer, from_db=triage_from_db) if scorer is not None else None
+        )
+        self._reason_forms: dict[tuple[str, ...], str] = {}
         self._now = now
-        self._sla = first_reply_sla
+        self._planner: DuePlanner = planner or FixedPlanner(
+            first_reply_sla if first_reply_sla is not None else 3600
+        )
+        self._threads_indexed = threads_indexed
+        # Follow-ups (not a thread's first mention) this writer wrote with a reply, and this
+        # batch's replied mentions: what the thread lookup cannot see yet (db/sla.py).
+        self._replied_followups: set[tuple[str, str]] = set()
+        self._replied_batch: set[tuple[str, str]] = set()
+        self._replied_stored: set[tuple[str, str]] = set()
         self._check_stored = check_stored
         self._range_statements = tuple(range_statements)
         self._written: set[int] = set()
@@ -164,11 +202,12 @@ class BatchWriter:
         for c in map(storable_customer, customers):
             cid = self._new_customer_id()
             audience = max((i.audience for i in c.identities), default=0)
+            tags_text = self._tags_text(c.tags)
             rows.customers.append(
-                (cid, c.display_name, c.first_name, audience, self._tags_text(c.tags), self._now)
+                (cid, c.display_name, c.first_name, audience, tags_text, self._now)
             )
             for ident in c.identities:
-                self._add_identity(rows, cid, ident)
+                self._add_identity(rows, cid, ident).customer_tags = _split_tags(tags_text)
             count += 1
         await (await self._submit(rows, 0, -1))
         return count
@@ -224,10 +263,16 @@ class BatchWriter:
         fresh = await self._fresh(list(map(storable_mention, batch)))
         await self._load_identities(fresh)
         threads = await self._parent_threads(fresh)
+        self._replied_stored = await self._replied_threads(fresh, threads)
+        self._replied_batch = set()
+        triaged: Sequence[TriageResult | None] = (
+            await self._triager.score_batch(fresh, self._known)
+            if self._triager is not None else [None] * len(fresh)
+        )
         rows = _Rows()
         first = self._next_mention
         add = self._add_mention
-        ids = [add(rows, m, threads) for m in fresh]
+        ids = [add(rows, m, threads, t) for m, t in zip(fresh, triaged, strict=True)]
         return ids, await self._submit(rows, first, self._next_mention - 1)
 
     async def _fresh(self, batch: list[NewMention]) -> list[NewMention]:
@@ -274,12 +319,35 @@ class BatchWriter:
         if not missing:
             return
         found = await self._lookup(
-            "SELECT i.channel, i.handle, i.id, i.customer_id, i.audience FROM ({values}) AS k "
-            "JOIN identities i ON i.channel = k.column1 AND i.handle = k.column2",
+            "SELECT i.channel, i.handle, i.id, i.customer_id, i.audience, c.tags "
+            "FROM ({values}) AS k "
+            "JOIN identities i ON i.channel = k.column1 AND i.handle = k.column2 "
+            "JOIN customers c ON c.id = i.customer_id",
             sorted(missing),
         )
-        for channel, handle, iid, cid, audience in found:
-            known[(channel, handle)] = _Known(iid, cid, audience)
+        for channel, handle, iid, cid, audience, tags in found:
+            known[(channel, handle)] = _Known(iid, cid, audience, _split_tags(tags))
+
+    async def _replied_threads(
+        self, batch: Sequence[NewMention], threads: dict[tuple[str, str], str]
+    ) -> set[tuple[str, str]]:
+        """(channel, thread) of the batch's follow-ups where a stored mention has a reply."""
+        wanted: set[tuple[str, str]] = set()
+        for m in batch:
+            thread = m.thread_id
+            if thread is None and m.in_reply_to is not None:
+                thread = threads.get((m.channel, m.in_reply_to))
+            if thread is not None and thread != m.remote_id:
+                wanted.add((m.channel, thread))
+        if not wanted:
+            return set()
+        column = "thread_id" if self._threads_indexed else "remote_id"
+        found = await self._lookup(
+            f"SELECT DISTINCT m.channel, m.{column} FROM ({{values}}) AS k JOIN mentions m "
+            f"ON m.channel = k.column1 AND m.{column} = k.column2 WHERE m.replied_at IS NOT NULL",
+            sorted(wanted),
+        )
+        return {(channel, thread) for channel, thread in found}
 
     async def _parent_threads(self, batch: Sequence[NewMention]) -> dict[tuple[str, str], str]:
         """Thread of every parent named by the batch, from the database or the batch itself."""
@@ -312,9 +380,21 @@ class BatchWriter:
         return known
 
     def _add_mention(
-        self, rows: _Rows, m: NewMention, threads: dict[tuple[str, str], str]
+        self, rows: _Rows, m: NewMention, threads: dict[tuple[str, str], str],
+        triage: TriageResult | None = None,
     ) -> int:
         author = self._author(rows, m)
+        priority, reasons, lane, tag_tuple = m.priority, "", 0, m.tags
+        if triage is not None:
+            # Scorers hand back the same few reason tuples again and again: format each once.
+            reasons = self._reason_forms.get(triage.reasons)
+            if reasons is None:
+                if len(self._reason_forms) > 4096:
+                    self._reason_forms.clear()
+                reasons = self._reason_forms[triage.reasons] = reasons_text(triage.reasons)
+            priority, lane = triage.priority, triage.lane
+            if triage.tags:
+                tag_tuple = (*m.tags, *triage.tags)
         mid = self._next_mention
         self._next_mention = mid + 1
         channel = m.channel
@@ -324,7 +404,7 @@ class BatchWriter:
         thread = thread or m.remote_id
         # Later rows of the same batch may reply to this one.
         threads[(channel, m.remote_id)] = thread
-        tags = self._tags_text(m.tags)
+        tags = self._tags_text(tag_tuple)
         if tags:
             rows.tagged = True
         created = m.created_at
@@ -332,19 +412,45 @@ class BatchWriter:
         reply_text = m.reply_text
         if reply_text is not None and replied_at is None:
             replied_at = created
+        key = (channel, thread)
+        replied_before = thread != m.remote_id and (
+            key in self._replied_stored or key in self._replied_batch
+            or key in self._replied_followups
+        )
+        plan = self._planner.plan(
+            channel=channel, priority=priority, tags=tag_tuple,
+            customer_tags=author.customer_tags, created_at=created,
+            replied_in_thread=replied_before,
+        )
         due = m.first_reply_due
+        if due is None:
+            due = plan.reply_due
+        elif plan.reply_target is None:  # the source asked for a deadline: keep it
+            plan = DuePlan(plan.policy, "next_reply" if replied_before else "first_reply",
+                           due, plan.resolution_due)
+        status = m.status.value
         rows.mentions.append(
             (mid, channel, m.remote_id, thread, m.in_reply_to, author.customer_id,
              author.identity_id, m.author_handle, m.author_name, m.text, m.lang, created,
-             m.received_at if m.received_at is not None else created, m.status.value,
-             m.priority, m.assignee, tags, due if due is not None else created + self._sla,
-             replied_at, m.snoozed_until, m.resolved_at)
+             m.received_at if m.received_at is not None else created, status,
+             priority, m.assignee, tags, due, replied_at, m.snoozed_until, m.resolved_at,
+             plan.policy, reasons, lane)
         )
+        if plan.reply_target is not None or plan.resolution_due is not None:
+            rows.outcomes += initial_outcomes(
+                mid, plan, reply_due=due, created_at=created, status=status,
+                replied_at=replied_at, resolved_at=m.resolved_at, now=self._now,
+                pauses=self._planner.pauses(plan.policy, status),
+            )
+        if replied_at is not None:
+            self._replied_batch.add(key)
+            if thread != m.remote_id:
+                self._replied_followups.add(key)
         if reply_text is not None:
             at = replied_at if replied_at is not None else created
             rows.replies.append(
                 (mid, author.customer_id, channel, reply_text, m.reply_author or "agent",
-                 self._idempotency_key(), at, at)
+                 self._idempotency_key(), at, at, created)
             )
         return mid
 
@@ -373,6 +479,8 @@ class BatchWriter:
             calls.append(conn.execute(INSERT_TAGS_RANGE, (first, last)))
         if rows.replies:
             calls += self._insert(_INSERT_SENT_REPLY, rows.replies)
+        if rows.outcomes:
+            calls += self._insert(_INSERT_OUTCOME, rows.outcomes)
         if rows.mentions:
             calls.extend(conn.execute(sql, (first, last)) for sql in self._range_statements)
         if rows.audiences:

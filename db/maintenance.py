@@ -28,8 +28,9 @@ Erasure
     table only add tombstones; the tokens stay in older segments until a merge), optionally
     VACUUMs (overwritten texts such as earlier draft versions can survive in free space of pages
     written before secure_delete was on), and checkpoints the WAL with TRUNCATE so no old frame
-    keeps a copy. Events are append-only: they stay, and hold no personal data (see
-    `erase_customer`); one audit event without personal data records the erasure.
+    keeps a copy. Events are append-only: they stay, but the detail of the customer's events
+    (tag names, agent-typed text) is replaced by '(erased)', the one update the events trigger
+    allows; one audit event without personal data records the erasure.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ BEFORE_RESTORE: Final = ".before-restore-"
 LOCK_TIMEOUT: Final = 0.2  # seconds: how long restore waits for another process's lock
 BUSY_TIMEOUT: Final = 5.0  # seconds: how long backup and erasure wait for a writer to finish
 ERASE_ACTION: Final = "erase"
+ERASED_DETAIL: Final = "(erased)"  # the only value the events trigger lets an update write
 
 _STAMP_RE: Final = r"\d{8}-\d{6}"
 
@@ -105,13 +107,18 @@ class ErasureReport:
     # False: another connection was reading, so the WAL (which may still hold erased text) could
     # not be emptied; it is on the next checkpoint, or when the last connection closes.
     wal_truncated: bool
+    quarantined: int = 0  # unreadable fetched items naming the customer
+    events_redacted: int = 0  # the customer's events whose detail became '(erased)'
+    listening: int = 0  # listening results (watch_results) by the customer
 
     @property
     def audit_detail(self) -> str:
         """The audit event's text: counts and the customer number, nothing personal."""
         return (
             f"customer #{self.customer_id}: {self.mentions} mentions, {self.notes} notes, "
-            f"{self.drafts} drafts, {self.replies} replies, {self.identities} identities"
+            f"{self.drafts} drafts, {self.replies} replies, {self.identities} identities, "
+            f"{self.quarantined} quarantined items, {self.listening} listening results, "
+            f"{self.events_redacted} events redacted"
         )
 
 
@@ -449,11 +456,11 @@ async def erase_customer(
     does not matter), or `#123` (customer number).
 
     Deleted: the customer's mentions (with their full-text entries, tags, drafts, notes on them),
-    replies (outbox rows), notes, identities and the customer row. Counters follow by trigger.
-    Events stay (append-only by trigger) and carry no personal data: Store writes status names,
-    timestamps, agent names, note/outbox numbers and tag names into `detail`; tag names are typed
-    by agents, so a tag must never be a customer's name or handle. One audit event
-    `erase` / "customer #N: n mentions, ..." is appended.
+    replies (outbox rows), notes, identities and the customer row, quarantined items and
+    listening results naming one of their handles. Counters follow by trigger. Events stay
+    (append-only by trigger), but the `detail` of every event of their mentions becomes
+    '(erased)' (tag names are typed by agents and may be personal data); who did what and when
+    stays. One audit event `erase` / "customer #N: n mentions, ..." is appended.
 
     Refuses (MaintenanceError) while one of the customer's replies is being sent. Raises
     NotFound, AmbiguousHandle, DatabaseLocked. `target` may be an open Store: its file is used
@@ -491,7 +498,8 @@ def _erase_sync(path: Path, handle: str, actor: str, now: int, vacuum: bool,
         raise _error(e, path) from None
     return ErasureReport(
         report.customer_id, report.identities, report.mentions, report.notes, report.drafts,
-        report.replies, vacuum, busy == 0,
+        report.replies, vacuum, busy == 0, report.quarantined, report.events_redacted,
+        report.listening,
     )
 
 
@@ -539,6 +547,53 @@ class _Counts:
     notes: int = 0
     drafts: int = 0
     replies: int = 0
+    quarantined: int = 0
+    events_redacted: int = 0
+    listening: int = 0
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _handle_patterns(conn: sqlite3.Connection, cid: int) -> list[str]:
+    """Lower-case spellings by which raw payloads name the customer: `@handle`, the handle in
+    quotes (JSON: X's `"username":"jean"`, Mastodon's `"acct":"ana@example.social"`, Bluesky's
+    `"handle":"jean.bsky.social"`) and their remote user ids in quotes."""
+    patterns: set[str] = set()
+    for handle, remote_user_id in conn.execute(
+            "SELECT handle, remote_user_id FROM identities WHERE customer_id = ?", (cid,)):
+        bare = str(handle).strip().lstrip("@").lower()
+        if bare:
+            patterns.update({f"@{bare}", f'"{bare}"'})
+        if remote_user_id:
+            patterns.add(f'"{str(remote_user_id).lower()}"')
+    return sorted(patterns)
+
+
+def _erase_raw_items(conn: sqlite3.Connection, cid: int, counts: _Counts) -> None:
+    """Rows that hold the customer's words outside the mentions table: quarantined payloads
+    (a post we could not parse is still their post) and listening results. Matched by the
+    handle spellings a payload uses; erring towards erasing a little more than needed."""
+    patterns = _handle_patterns(conn, cid)
+    if not patterns:
+        return
+    tables = _tables(conn)
+    if "quarantine" in tables:
+        match = " OR ".join(["instr(lower(payload), ?) OR instr(lower(error), ?)"] * len(patterns))
+        counts.quarantined = conn.execute(
+            f"DELETE FROM quarantine WHERE {match}",
+            [p for p in patterns for _ in range(2)],
+        ).rowcount
+    if "watch_results" in tables:
+        forms = sorted({p.strip('"').lstrip("@") for p in patterns} | {
+            p.strip('"') for p in patterns if p.startswith("@")})
+        marks = ", ".join("?" * len(forms))
+        counts.listening = conn.execute(
+            f"DELETE FROM watch_results WHERE lower(author_handle) IN ({marks}) "
+            f"OR lower('@' || author_handle) IN ({marks})",
+            (*forms, *forms),
+        ).rowcount
 
 
 def _erase_rows(conn: sqlite3.Connection, handle: str, actor: str, now: int) -> _Counts:
@@ -565,6 +620,15 @@ def _erase_rows(conn: sqlite3.Connection, handle: str, actor: str, now: int) -> 
         def delete(sql: str, params: tuple[object, ...] = ()) -> int:
             return conn.execute(sql, params).rowcount
 
+        # Raw items first: they are found by the identities' handles, deleted further down.
+        _erase_raw_items(conn, cid, counts)
+        # Tag names and other agent-typed details of their mentions' events: personal data too.
+        counts.events_redacted = delete(
+            f"UPDATE events SET detail = ? WHERE mention_id IN ({mine}) AND detail != ?",
+            (ERASED_DETAIL, ERASED_DETAIL),
+        )
+        if "topic_mentions" in _tables(conn):  # no personal data, but it would point nowhere
+            delete(f"DELETE FROM topic_mentions WHERE mention_id IN ({mine})")
         counts.drafts = delete(f"DELETE FROM drafts WHERE mention_id IN ({mine})")
         delete(f"DELETE FROM mention_tags WHERE mention_id IN ({mine})")
         counts.notes = delete(
@@ -580,7 +644,8 @@ def _erase_rows(conn: sqlite3.Connection, handle: str, actor: str, now: int) -> 
     finally:
         conn.execute("DELETE FROM temp.erase_mentions")
     report = ErasureReport(cid, counts.identities, counts.mentions, counts.notes, counts.drafts,
-                           counts.replies, False, False)
+                           counts.replies, False, False, counts.quarantined,
+                           counts.events_redacted, counts.listening)
     conn.execute(
         "INSERT INTO events (mention_id, actor, action, detail, at) VALUES (NULL, ?, ?, ?, ?)",
         (actor, ERASE_ACTION, report.audit_detail, now),

@@ -92,6 +92,10 @@ class Mention:
     replied_at: int | None
     snoozed_until: int | None
     resolved_at: int | None
+    # Triage (db/triage.py): the reasons shown to the agent, one per line, and the lane
+    # (0 main queue, 1 spam/troll).
+    triage_reasons: tuple[str, ...] = ()
+    triage_lane: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +174,10 @@ class OutboxItem:
     attempts: int
     created_at: int
     updated_at: int
+    # Chosen and stored before the first attempt (Bluesky record key): a retry after a crash
+    # asks the channel for that exact record. None for channels that need no key.
+    remote_key: str | None = None
+    remote_url: str | None = None  # public link of the sent reply (outside text: show untrusted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +250,10 @@ class NewMention:
     snoozed_until: int | None = None
     reply_text: str | None = None
     reply_author: str | None = None
+    # What the channel says about the author, when it says it (triage signals): when their
+    # account was created (epoch seconds) and whether the network verified it.
+    author_created_at: int | None = None
+    author_verified: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,9 +267,13 @@ class QueueFilter:
     assignee: str | None = None
     tag: str | None = None
     search: str | None = None  # full-text query (FTS5), matched on text and author names
+    # Triage lane: "main" (the queue without spam and trolls), "spam" or "all".
+    triage: str = "main"
 
     def describe(self) -> str:
         parts = ["queue" if self.status == "active" else self.status]
+        if self.triage != "main":
+            parts.insert(0, self.triage)
         if self.channel:
             parts.append(f"channel={self.channel}")
         if self.assignee:
@@ -276,6 +292,8 @@ class QueueCounts:
     by_status: Mapping[str, int] = field(default_factory=dict)
     by_channel: Mapping[str, int] = field(default_factory=dict)
     by_channel_status: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # Rows of the spam/troll lane by status (from triage_counters): included in the above.
+    spam_by_status: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -284,3 +302,29 @@ class QueueCounts:
     @property
     def active(self) -> int:
         return sum(self.by_status.get(s, 0) for s in ACTIVE_STATUSES)
+
+    @property
+    def spam_active(self) -> int:
+        return sum(self.spam_by_status.get(s, 0) for s in ACTIVE_STATUSES)
+
+    @property
+    def main_active(self) -> int:
+        """The main queue's "to do": active mentions outside the spam lane."""
+        return self.active - self.spam_active
+
+
+@dataclass(frozen=True, slots=True)
+class MentionActions:
+    """Changes applied to a mention together (a template's actions, applied on send).
+
+    None (or empty) leaves that part alone. `snooze_seconds` snoozes from the time of applying;
+    `status` and `snooze_seconds` are exclusive (a snooze is a status)."""
+
+    add_tags: tuple[str, ...] = ()
+    status: Status | None = None
+    priority: int | None = None
+    snooze_seconds: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.add_tags) or self.status is not None or self.priority is not None \
+            or self.snooze_seconds is not None

@@ -24,17 +24,18 @@ from db.models import (
     Template,
 )
 from db.schema import LANES
+from db.triage import TRIAGE_LANES, reasons_tuple
 
 EXCERPT_CHARS = 160
 
 MENTION_COLS = (
     "id, channel, remote_id, thread_id, in_reply_to, customer_id, identity_id, author_handle, "
     "author_name, text, lang, created_at, received_at, status, priority, assignee, tags, "
-    "first_reply_due, replied_at, snoozed_until, resolved_at"
+    "first_reply_due, replied_at, snoozed_until, resolved_at, triage_reasons, triage_lane"
 )
 OUTBOX_COLS = (
     "id, mention_id, channel, text, state, author, remote_id, error, idempotency_key, attempts, "
-    "created_at, updated_at"
+    "created_at, updated_at, remote_key, remote_url"
 )
 CUSTOMER_COLS = "id, display_name, first_name, audience, tags, created_at"
 IDENTITY_COLS = "id, customer_id, channel, handle, display_name, audience, remote_user_id"
@@ -141,8 +142,19 @@ SEARCH_COUNT_SQL = (
 )
 
 
+def _triage_lane(name: str) -> int | None:
+    if name == "all":
+        return None
+    try:
+        return TRIAGE_LANES[name]
+    except KeyError:
+        raise StoreError(f"unknown triage lane filter: {name!r}") from None
+
+
 def _source(flt: QueueFilter, dense: bool = False) -> _Source:
     lane, status = _lane(flt.status)
+    triage = _triage_lane(flt.triage)
+    seek_triage = False
     where: list[str] = []
     params: list[Any] = []
     by_tag = flt.tag is not None and lane is not None
@@ -154,6 +166,14 @@ def _source(flt: QueueFilter, dense: bool = False) -> _Source:
         params += [flt.tag, lane]
     else:
         table, due, ident = "mentions m", "m.sort_due", "m.id"
+        # The main queue and the spam lane of one status lane walk mentions_triage_queue
+        # (triage_lane, lane, sort_due). With a channel, assignee or search the view keeps the
+        # index it had, and triage_lane is only checked on the rows walked ('+': not an index).
+        seek_triage = (triage is not None and lane is not None and flt.channel is None
+                       and flt.assignee is None and not flt.search)
+        if seek_triage:
+            where.append("m.triage_lane = ?")
+            params.append(triage)
         if lane is not None:
             where.append("m.lane = ?")
             params.append(lane)
@@ -172,6 +192,9 @@ def _source(flt: QueueFilter, dense: bool = False) -> _Source:
     if flt.tag is not None and not by_tag:
         where.append("instr(m.tags, ?) > 0")
         params.append(tags_text([flt.tag]))
+    if triage is not None and not seek_triage:
+        where.append("+m.triage_lane = ?")
+        params.append(triage)
     if flt.search:
         query = fts_query(flt.search)
         if query is not None:
@@ -246,6 +269,8 @@ def mention(r: Row) -> Mention:
         replied_at=r[18],
         snoozed_until=r[19],
         resolved_at=r[20],
+        triage_reasons=reasons_tuple(r[21]),
+        triage_lane=r[22],
     )
 
 

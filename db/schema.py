@@ -294,6 +294,9 @@ CREATE INDEX mentions_awaiting ON mentions (first_reply_due, status, replied_at)
 # a crash asks the channel for that exact record instead of guessing. remote_url is the public link
 # of a sent reply. The quarantine keeps fetched items that could not be parsed, with the error, so a
 # bad item never stops the rest of its batch and is never silently lost.
+# Events stay append-only with one exception, for data-protection erasure: an event's detail may
+# be replaced by the fixed text '(erased)' and nothing else about it may change (tag names and
+# other agent-typed text in `detail` can be personal data; who did what, when, stays).
 _V5_SYNC_SAFETY = """
 ALTER TABLE outbox ADD COLUMN remote_key TEXT;
 ALTER TABLE outbox ADD COLUMN remote_url TEXT;
@@ -307,12 +310,31 @@ CREATE TABLE quarantine (
     payload   TEXT NOT NULL,
     at        INTEGER NOT NULL
 );
-CREATE INDEX quarantine_at ON quarantine (at);
+-- Counted per account for the status line and listed newest first: both served by this index.
+CREATE INDEX quarantine_account ON quarantine (account, id);
+
+DROP TRIGGER events_no_update;
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+WHEN NOT (new.detail IS '(erased)' AND new.id IS old.id AND new.mention_id IS old.mention_id
+          AND new.actor IS old.actor AND new.action IS old.action AND new.at IS old.at)
+BEGIN
+    SELECT RAISE(ABORT, 'events are append-only');
+END;
+-- INSERT OR REPLACE on an existing id deletes the old row without firing events_no_delete
+-- (delete triggers of a REPLACE fire only under recursive_triggers): refuse such an insert.
+CREATE TRIGGER events_no_replace BEFORE INSERT ON events
+WHEN new.id IS NOT NULL AND EXISTS (SELECT 1 FROM events WHERE id = new.id)
+BEGIN
+    SELECT RAISE(ABORT, 'events are append-only');
+END;
 """
 
 # Per-mention SLA outcomes, one row per target that applied, kept for reports after the mention is
 # resolved (the queue columns only hold what is still running). met = completed_at IS NOT NULL AND
-# breached_at IS NULL; breached_at is the missed due instant.
+# breached_at IS NULL; breached_at is the missed due instant. paused_at: the clock is stopped
+# since then (pending/snoozed/resolved); the business time left is the calendar's open time from
+# paused_at to due_at, so resuming needs nothing more (db/sla.py). sla_outcomes_running holds the
+# clocks still counting and not yet breached, so marking new breaches reads only those past due.
 _V6_SLA_OUTCOMES = """
 ALTER TABLE mentions ADD COLUMN sla_policy TEXT;
 
@@ -324,9 +346,153 @@ CREATE TABLE sla_outcomes (
     due_at       INTEGER,
     completed_at INTEGER,
     breached_at  INTEGER,
+    paused_at    INTEGER,
     PRIMARY KEY (mention_id, target)
 ) WITHOUT ROWID;
-CREATE INDEX sla_outcomes_policy ON sla_outcomes (policy, target, started_at);
+CREATE INDEX sla_outcomes_running ON sla_outcomes (due_at)
+    WHERE completed_at IS NULL AND breached_at IS NULL AND paused_at IS NULL;
+"""
+
+# Triage (console/triage.py scores, db/triage.py is the contract). triage_lane 0 is the main
+# queue, 1 the spam/troll lane; triage_reasons holds the reasons shown to the agent, one a line.
+# The default queue is "triage_lane = 0 AND lane = 0 ORDER BY sort_due": one index walk in queue
+# order on mentions_triage_queue (which also serves the spam lane); the other views keep their
+# indexes and test triage_lane on the rows they walk. triage_counters keeps the per-status count
+# of the rows outside the main lane (few), so the main queue's "to do" is counters minus these,
+# never a COUNT(*); the triggers fire only for rows outside the main lane.
+_V7_TRIAGE = """
+ALTER TABLE mentions ADD COLUMN triage_reasons TEXT NOT NULL DEFAULT '';
+ALTER TABLE mentions ADD COLUMN triage_lane INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX mentions_triage_queue ON mentions (triage_lane, lane, sort_due);
+
+CREATE TABLE triage_counters (
+    triage_lane INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    n           INTEGER NOT NULL,
+    PRIMARY KEY (triage_lane, status)
+) WITHOUT ROWID;
+
+CREATE TRIGGER triage_counters_insert AFTER INSERT ON mentions WHEN new.triage_lane != 0
+BEGIN
+    INSERT INTO triage_counters (triage_lane, status, n) VALUES (new.triage_lane, new.status, 1)
+        ON CONFLICT (triage_lane, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER triage_counters_delete AFTER DELETE ON mentions WHEN old.triage_lane != 0
+BEGIN
+    UPDATE triage_counters SET n = n - 1
+        WHERE triage_lane = old.triage_lane AND status = old.status;
+END;
+CREATE TRIGGER triage_counters_update AFTER UPDATE OF status, triage_lane ON mentions
+WHEN (old.triage_lane != 0 OR new.triage_lane != 0)
+    AND (old.status IS NOT new.status OR old.triage_lane IS NOT new.triage_lane)
+BEGIN
+    UPDATE triage_counters SET n = n - 1
+        WHERE old.triage_lane != 0 AND triage_lane = old.triage_lane AND status = old.status;
+    INSERT INTO triage_counters (triage_lane, status, n)
+        SELECT new.triage_lane, new.status, 1 WHERE new.triage_lane != 0
+        ON CONFLICT (triage_lane, status) DO UPDATE SET n = n + 1;
+END;
+"""
+
+# Crisis mode and listening (console/crisis.py, console/listening.py).
+# - topic_counts: mentions per topic (hashtag, keyword, cluster of near-identical texts) per
+#   5-minute bucket, written at ingest for the new rows only, so spike detection reads a few
+#   hundred small rows whatever the size of the queue. The covering index on (bucket, topic, n)
+#   serves "which topics are busy in the window"; the primary key serves one topic's baseline.
+# - topics: the label a topic was first seen with ("#PanneFibrelle" for '#pannefibrelle').
+# - topic_mentions: which recent mentions carry a topic, for the crisis view (bounded reads).
+#   All three are pruned past the detection horizon (a day), so they stay small.
+# - pinned_notes: the crisis note every agent sees; unpinning keeps the row (who, when).
+# - watch_results: listening hits (not queue items); promoting one records the mention it became.
+_V8_CRISIS_LISTENING = """
+CREATE TABLE topics (
+    topic       TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('hashtag', 'keyword', 'cluster')),
+    label       TEXT NOT NULL,
+    last_bucket INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE topic_counts (
+    topic  TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    n      INTEGER NOT NULL,
+    PRIMARY KEY (topic, bucket)
+) WITHOUT ROWID;
+CREATE INDEX topic_counts_bucket ON topic_counts (bucket, topic, n);
+
+CREATE TABLE topic_mentions (
+    topic      TEXT NOT NULL,
+    mention_id INTEGER NOT NULL,
+    bucket     INTEGER NOT NULL,
+    PRIMARY KEY (topic, mention_id)
+) WITHOUT ROWID;
+CREATE INDEX topic_mentions_bucket ON topic_mentions (bucket);
+
+CREATE TABLE pinned_notes (
+    id          INTEGER PRIMARY KEY,
+    text        TEXT NOT NULL,
+    author      TEXT NOT NULL,
+    pinned_at   INTEGER NOT NULL,
+    unpinned_at INTEGER,
+    unpinned_by TEXT
+);
+CREATE INDEX pinned_notes_current ON pinned_notes (id) WHERE unpinned_at IS NULL;
+
+CREATE TABLE watch_results (
+    id                  INTEGER PRIMARY KEY,
+    channel             TEXT NOT NULL,
+    remote_id           TEXT NOT NULL,
+    author_handle       TEXT NOT NULL,
+    author_name         TEXT NOT NULL,
+    text                TEXT NOT NULL,
+    term                TEXT NOT NULL,
+    lang                TEXT,
+    author_audience     INTEGER NOT NULL DEFAULT 0,
+    at                  INTEGER NOT NULL,
+    received_at         INTEGER NOT NULL,
+    promoted_mention_id INTEGER,
+    UNIQUE (channel, remote_id)
+);
+CREATE INDEX watch_results_term ON watch_results (term, id);
+"""
+
+# Reports (db/stats.py) and exports (db/export.py), each answered from an index alone:
+# - mentions_channel_created: volume per channel and day, one count per (channel, day) range;
+# - mentions_created: exports in time order (and --since) without reading the whole table, and
+#   first-response figures of a short period (a range, then a sort of a few thousand values);
+# - mentions_reply_time: answered mentions in first-response-time order, so over a long period
+#   the share answered within 30 min / 1 h is a range count and the median and p90 an OFFSET
+#   walk, never a sort of hundreds of thousands of values;
+# - outbox.mention_created_at: a copy of the mention's created_at (filled by a trigger for any
+#   writer that leaves it NULL), so a reply's response time needs no lookup in mentions;
+#   outbox_agent orders each agent's sent replies by it (long periods), outbox_agent_time by
+#   time (counts, and short periods);
+# - sla_outcomes_report: achievement per policy and target without reading the rows;
+# - events_resolved: resolutions per agent over a period.
+_V9_STATS = """
+CREATE INDEX mentions_channel_created ON mentions (channel, created_at);
+CREATE INDEX mentions_created ON mentions (created_at, replied_at);
+CREATE INDEX mentions_reply_time ON mentions (replied_at - created_at, created_at)
+    WHERE replied_at IS NOT NULL;
+
+ALTER TABLE outbox ADD COLUMN mention_created_at INTEGER;
+UPDATE outbox SET mention_created_at =
+    (SELECT m.created_at FROM mentions m WHERE m.id = outbox.mention_id);
+CREATE TRIGGER outbox_mention_created AFTER INSERT ON outbox
+WHEN new.mention_created_at IS NULL
+BEGIN
+    UPDATE outbox SET mention_created_at =
+        (SELECT m.created_at FROM mentions m WHERE m.id = new.mention_id) WHERE id = new.id;
+END;
+CREATE INDEX outbox_agent ON outbox (author, created_at - mention_created_at, created_at)
+    WHERE state = 'sent';
+CREATE INDEX outbox_agent_time ON outbox (author, created_at, mention_created_at)
+    WHERE state = 'sent';
+
+CREATE INDEX sla_outcomes_report
+    ON sla_outcomes (policy, target, started_at, completed_at, breached_at, paused_at, due_at);
+CREATE INDEX events_resolved ON events (actor, at)
+    WHERE action = 'status' AND detail GLOB '* -> resolved';
 """
 
 MIGRATIONS: Final[tuple[Migration, ...]] = (
@@ -337,6 +503,10 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(5, "outbox record key and remote link, quarantine for bad payloads",
               _V5_SYNC_SAFETY),
     Migration(6, "SLA policy per mention and per-target outcomes", _V6_SLA_OUTCOMES),
+    Migration(7, "triage: reasons, spam lane, its queue index and counters", _V7_TRIAGE),
+    Migration(8, "crisis topics, pinned notes and listening results", _V8_CRISIS_LISTENING),
+    Migration(9, "indexes for reports and exports, response time copied into the outbox",
+              _V9_STATS),
 )
 
 LATEST_VERSION: Final = MIGRATIONS[-1].version

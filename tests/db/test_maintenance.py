@@ -361,7 +361,8 @@ async def test_erasure_leaves_no_byte_of_the_customer(db_path: Path) -> None:
     assert len(await store.events(ids[0])) == events_before
     assert all(secret not in " ".join(map(str, r)) for r in rows)
     assert rows[-1] == (None, "dpo", "erase", "customer #1: 2 mentions, 1 notes, 1 drafts, "
-                        "2 replies, 1 identities")
+                        "2 replies, 1 identities, 0 quarantined items, 0 listening results, "
+                        "4 events redacted")
     # The full-text index is consistent and finds nothing of the customer.
     assert conn.execute(
         "INSERT INTO mentions_fts (mentions_fts, rank) VALUES ('integrity-check', 1)"

@@ -74,7 +74,8 @@ async def test_outbox_life_cycle_and_retry(store: Store) -> None:
         ((), S.DRAFT),
         ((S.SENDING, S.SENT), S.QUEUED),
         ((S.SENDING, S.SENT), S.SENDING),
-        ((S.SENDING,), S.QUEUED),
+        ((S.SENDING,), S.DRAFT),
+        ((S.SENDING, S.UNKNOWN), S.FAILED),
         ((S.SENDING, S.FAILED), S.SENT),
     ],
 )
