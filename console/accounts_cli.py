@@ -32,7 +32,7 @@ import httpx
 
 from console.channels import base
 from console.channels.base import ChannelAdapter, FetchResult, decode_cursor, encode_cursor
-from console.channels.bluesky import BlueskyAdapter
+from console.channels.bluesky import BlueskyAdapter, Session
 from console.channels.mastodon import MastodonAdapter
 from console.channels.x import XAdapter
 from console.clock import Clock, SystemClock
@@ -56,6 +56,7 @@ from db.accounts import (
     check_name,
     get_account,
     list_accounts,
+    one_per_channel,
     remove_account,
     save_cursor,
 )
@@ -100,17 +101,42 @@ def adapter_for(account: Account, token: str, client: httpx.AsyncClient,
         if not user_id:
             raise AccountError(f"X account {account.name!r} has no user id: remove it and add it "
                                "again with --user-id")
-        return _XAccountAdapter(client, clock, user_id=user_id, access_token=token)
+        return _XAccountAdapter(client, clock, user_id=user_id, access_token=token,
+                                handle=account.handle)
     if account.channel == "mastodon":
         if not account.instance_url:
             raise AccountError(f"Mastodon account {account.name!r} has no instance URL")
         return MastodonAdapter(client, clock, instance_url=account.instance_url,
                                access_token=token)
     if account.channel == "bluesky":
+        # The session's access and refresh JWTs stay in this adapter's memory only (a restart
+        # logs in again with the app password from the keyring); they are registered for
+        # redaction so no log line or crash report can carry them.
         return BlueskyAdapter(client, clock, identifier=account.handle.lstrip("@"),
-                              password=token,
+                              password=token, on_session=_redact_session,
                               service_url=account.instance_url or "https://bsky.social")
     raise AccountError(f"account {account.name!r}: no adapter for channel {account.channel!r}")
+
+
+def first_per_channel(accounts: list[Account]) -> tuple[list[Account], list[str]]:
+    """The accounts to sync (the first by name of each channel) and a line for each other one.
+
+    `account add` refuses a second account of a channel; a database that holds one anyway (added
+    by an older version, or by hand) syncs the first and says why the other is left out."""
+    kept: dict[str, Account] = {}
+    problems: list[str] = []
+    for account in sorted(accounts, key=lambda a: a.name):
+        first = kept.setdefault(account.channel, account)
+        if first is not account:
+            problems.append(f"{account.name}: not syncing (one {account.channel} account per "
+                            f"desk, {first.name} is synced; comptoir account remove "
+                            f"{account.name})")
+    return list(kept.values()), problems
+
+
+def _redact_session(session: Session) -> None:
+    register_secret(session.access_jwt)
+    register_secret(session.refresh_jwt)
 
 
 def make_client() -> httpx.AsyncClient:
@@ -176,6 +202,10 @@ async def run_account_add(path: Path, *, channel: str, name: str | None, handle:
         if await get_account(store, name) is not None:
             return _err(f"an account named {name!r} exists already (remove it first: "
                         f"comptoir account remove {name})")
+        # Before the token is asked for: nothing typed for an account that cannot be added.
+        same = await list_accounts(store, channel=channel)
+        if same:
+            return _err(one_per_channel(channel, same[0].name))
         stored = False
         if keyring_ok:
             what = "app password" if channel == "bluesky" else "access token"
@@ -183,7 +213,10 @@ async def run_account_add(path: Path, *, channel: str, name: str | None, handle:
             if not token:
                 return _err(f"no {what} given; nothing was stored")
             register_secret(token)
-            await set_token(name, token)
+            try:
+                await set_token(name, token)
+            except SecretsError as error:  # a keyring that hangs or refuses when writing
+                return _err(str(error))
             stored = True
             note = "token stored in the keyring"
         else:
@@ -297,14 +330,22 @@ async def run_sync_once(path: Path, config: Config, *, clock: Clock | None = Non
         return 0
     store = await Store.open(path, create=False)
     try:
-        accounts = await list_accounts(store)
+        from console import triage
+
+        triage.install(store, config.triage)  # fetched mentions are triaged as they land
+        from console.sla_planner import install_planner
+
+        install_planner(store, config.sla.rules)
+        accounts, extra = first_per_channel(await list_accounts(store))
         if not accounts:
             print(f"No accounts to sync (add one with: {ADD_HINT})")
             return 0
+        for line in extra:
+            print(_printable(line))
         sla = config.sla.first_reply_minutes * 60
         senders: dict[str, ChannelAdapter] = {}
         skipped: dict[str, str] = {}
-        all_synced = True
+        all_synced = not extra  # an account left out did not sync
         async with make_client() as client:
             for account in accounts:
                 try:
@@ -322,7 +363,8 @@ async def run_sync_once(path: Path, config: Config, *, clock: Clock | None = Non
                 if result.status is not None and result.status.state is SyncState.SYNCED:
                     line += f" ({len(result.new_ids)} new)"
                     if result.rejected:
-                        line += f", {result.rejected} unreadable item(s) skipped"
+                        line += (f", {result.rejected} unreadable item(s) quarantined "
+                                 "(comptoir quarantine list)")
                     # One sender per channel: the outbox knows the channel, not the account.
                     senders.setdefault(account.channel, adapter)
                 else:

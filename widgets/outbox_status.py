@@ -2,8 +2,8 @@
 
 A failed reply shows the server's reason literally (through `widgets.text.untrusted`: server
 error bodies are outside text too, and can carry markup or escape sequences). A sent reply
-shows its remote id; an unknown one says it may have gone out, so nobody blindly retries it and
-doubles a reply.
+shows its public link (or its remote id when the channel gave no link); an unknown one says
+it may have gone out, so nobody blindly retries it and doubles a reply.
 """
 
 from __future__ import annotations
@@ -47,7 +47,12 @@ def outbox_lines(item: OutboxItem) -> list[Content]:
         Content.assemble(*head),
         Content.assemble("  ", untrusted(item.text, max_chars=EXCERPT_CHARS)),
     ]
-    if item.state == OutboxState.SENT and item.remote_id:
+    if item.state == OutboxState.SENT and item.remote_url:
+        # The link comes from the channel's answer: shown as text, never as a live [link].
+        lines.append(
+            Content.assemble(("  link ", "$text-muted"), untrusted(item.remote_url, max_chars=200))
+        )
+    elif item.state == OutboxState.SENT and item.remote_id:
         lines.append(
             Content.assemble(("  id ", "$text-muted"), untrusted(item.remote_id, max_chars=120))
         )

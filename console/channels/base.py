@@ -7,10 +7,11 @@ reads the time from the injected `Clock`.
 
 Contracts the sync worker relies on:
 
-- `fetch_mentions(cursor)` returns one page. Store the mentions and *then* `next_cursor`; call
-  again at once while `more` is true. A cursor is opaque text (None: first run). A malformed
-  item is returned in `rejected` with a reason; the rest of the page lands. A page that is not
-  even JSON raises `BadPayload`.
+- `fetch_mentions(cursor)` returns one page (`search(query, cursor)`, for listening, likewise
+  for public posts matching a query, with its own cursor). Store the mentions and *then*
+  `next_cursor`; call again at once while `more` is true. A cursor is opaque text (None: first
+  run). A malformed item is returned in `rejected` with a reason (and its remote id when
+  readable); the rest of the page lands. A page that is not even JSON raises `BadPayload`.
 - `send_reply(item, target, record_key=...)` posts once. `record_key` is the value
   `new_record_key()` returned before the *first* attempt, stored with the outbox row and passed
   again on every retry (Bluesky writes the record under that key; other channels return None).
@@ -147,10 +148,22 @@ class RateState:
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """One item of a page that could not be read; the rest of the page still lands."""
+    """One item of a page that could not be read; the rest of the page still lands (the sync
+    worker puts this one in quarantine, with `error` and `raw` as received)."""
 
     raw: object
     error: str
+    remote_id: str | None = None  # when it could be read from the broken item
+
+
+def dig(obj: object, *keys: str) -> str | None:
+    """obj[k1][k2]... when every step is an object and the end a non-empty string (bounded):
+    the remote id of an item too broken to parse, for the quarantine."""
+    for key in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj if isinstance(obj, str) and obj and len(obj) <= 500 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +221,12 @@ class ChannelAdapter(Protocol):
     def rate_state(self) -> RateState: ...
 
     async def fetch_mentions(self, cursor: str | None) -> FetchResult: ...
+
+    async def search(self, query: str, cursor: str | None) -> FetchResult:
+        """Public posts matching `query` (listening), newer than `cursor`, as mentions of the
+        same shape as fetch_mentions (same paging contract: store, then keep `next_cursor`;
+        call again while `more`). The cursor is the search's own, not the mentions cursor."""
+        ...
 
     def new_record_key(self) -> str | None:
         """A key to store with the outbox row before the first attempt (None: not needed)."""

@@ -3,12 +3,16 @@
 - Session: `com.atproto.server.createSession` (identifier + app password) gives an access and a
   refresh JWT. A call answered `{"error": "ExpiredToken"}` refreshes with
   `com.atproto.server.refreshSession` (refresh JWT as bearer) and is retried once; if the refresh
-  is refused too, we log in again when we hold the password, else AuthRejected. `on_session`
-  is told every new session so the account layer can keep it (keyring).
+  is refused too, we log in again when we hold the password, else AuthRejected. The JWTs live
+  in this object's memory only (never SQLite, config or logs); `on_session` is told every new
+  session (the account layer registers both JWTs for log redaction).
 - In: `app.bsky.notification.listNotifications?reasons=mention&reasons=reply` pages backwards
   in time with `cursor`; there is no "since", so our cursor keeps the `indexedAt` of the newest
   notification already taken and a round stops at the first older one. Authors' audience comes
   from `app.bsky.actor.getProfiles` (the notification's profile view has no counts).
+- Search (listening): `app.bsky.feed.searchPosts` (`q`, `sort=latest`, `limit`, `cursor`)
+  answers `{"cursor", "hitsTotal", "posts": [postView]}`; paged back like notifications, down
+  to the newest `indexedAt` already taken.
 - Out: `com.atproto.repo.createRecord` of an `app.bsky.feed.post` with `reply.root/parent`
   ({uri, cid}, read with `app.bsky.feed.getPosts` when not given), `createdAt`, `langs` and
   `facets` (mentions, links and tags, as UTF-8 *byte* ranges). The record key (a TID) is chosen
@@ -49,6 +53,7 @@ from .base import (
     SentReply,
     TransientError,
     decode_cursor,
+    dig,
     encode_cursor,
     error_text,
     header_float,
@@ -221,11 +226,26 @@ def parse_notifications(
     """A listNotifications page: (mentions, rejected, api cursor, newest indexedAt on the page,
     whether the page reached notifications at or before `seen`). BadPayload if the page is not
     the documented shape; a bad item is rejected alone; other reasons are skipped."""
+    return _parse_feed(body, "notifications", received_at=received_at, seen=seen,
+                       reasons=REASONS)
+
+
+def parse_posts(
+    body: object, *, received_at: int, seen: float | None = None
+) -> tuple[list[NewMention], list[Rejected], str | None, float | None, bool]:
+    """A searchPosts page (`posts` of postView), with the same result as parse_notifications."""
+    return _parse_feed(body, "posts", received_at=received_at, seen=seen, reasons=None)
+
+
+def _parse_feed(
+    body: object, key: str, *, received_at: int, seen: float | None,
+    reasons: tuple[str, ...] | None,
+) -> tuple[list[NewMention], list[Rejected], str | None, float | None, bool]:
     if not isinstance(body, dict):
-        raise BadPayload("notifications page is not a JSON object")
-    items = body.get("notifications")
+        raise BadPayload(f"{key} page is not a JSON object")
+    items = body.get(key)
     if not isinstance(items, list):
-        raise BadPayload("'notifications' is missing or not a list")
+        raise BadPayload(f"{key!r} is missing or not a list")
     cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
     mentions: list[NewMention] = []
     rejected: list[Rejected] = []
@@ -241,13 +261,13 @@ def parse_notifications(
             if seen is not None and indexed < seen:
                 reached_seen = True
                 continue
-        if isinstance(item, dict) and isinstance(item.get("reason"), str) \
-                and item["reason"] not in REASONS:
+        if reasons is not None and isinstance(item, dict) \
+                and isinstance(item.get("reason"), str) and item["reason"] not in reasons:
             continue
         try:
-            mentions.append(_mention(item, received_at))
+            mentions.append(_mention(item, received_at, reasons=reasons))
         except (ValueError, TypeError, OverflowError) as exc:
-            rejected.append(Rejected(item, f"bluesky: {exc}"))
+            rejected.append(Rejected(item, f"bluesky: {exc}", dig(item, "uri")))
     return mentions, rejected, cursor, newest, reached_seen
 
 
@@ -259,13 +279,15 @@ def _instant(value: object) -> float:
     return whole + (float("0." + fraction.group(1)[:6]) if fraction else 0.0)
 
 
-def _mention(item: object, received_at: int) -> NewMention:
+def _mention(item: object, received_at: int, *,
+             reasons: tuple[str, ...] | None = REASONS) -> NewMention:
+    """A notification (`reasons` given) or a postView (None) as a mention."""
     if not isinstance(item, dict):
-        raise ValueError("notification is not an object")
+        raise ValueError("notification is not an object" if reasons else "post is not an object")
     uri = need_str(item, "uri")
     split_uri(uri)
     need_str(item, "cid")
-    if item.get("reason") not in REASONS:
+    if reasons is not None and item.get("reason") not in reasons:
         raise ValueError("notification has no reason")
     author = parse_profile(need_dict(item, "author"))
     record = need_dict(item, "record")
@@ -475,6 +497,38 @@ class BlueskyAdapter(HttpAdapter):
         else:  # round done; the first run takes the newest page only
             mark = top if top is not None else seen
             next_state = {"seen": _fmt(mark)}
+            more = False
+        next_cursor = encode_cursor(next_state) if next_state.get("seen") else None
+        return FetchResult(mentions, next_cursor, self._rate, rejected, more)
+
+    async def search(self, query: str, cursor: str | None) -> FetchResult:
+        """Posts matching `query` (searchPosts, newest first), newer than the cursor's mark.
+
+        Like fetch_mentions: the first run takes the newest page only; later runs page back
+        with the API cursor until they reach posts already taken. The cursor remembers its
+        query (a cursor from another query starts afresh)."""
+        state = decode_cursor(cursor)
+        if state.get("q") != query:
+            state = {}
+        seen_text, page, top_text = state.get("seen"), state.get("page"), state.get("top")
+        seen = _float_or_none(seen_text)
+        params: list[tuple[str, str | int]] = [("q", query), ("sort", "latest"),
+                                               ("limit", self._page_size)]
+        if page:
+            params.append(("cursor", page))
+        response = await self._xrpc("GET", "app.bsky.feed.searchPosts", params=params)
+        mentions, rejected, api_cursor, newest, reached = parse_posts(
+            json_object(response), received_at=int(self._now()), seen=seen)
+        top = _float_or_none(top_text)
+        if newest is not None and (top is None or newest > top):
+            top = newest
+        if mentions and self._fetch_audience:
+            mentions = await self._with_audience(mentions)
+        if seen is not None and api_cursor and not reached and newest is not None:
+            next_state = {"q": query, "seen": seen_text, "page": api_cursor, "top": _fmt(top)}
+            more = True
+        else:
+            next_state = {"q": query, "seen": _fmt(top if top is not None else seen)}
             more = False
         next_cursor = encode_cursor(next_state) if next_state.get("seen") else None
         return FetchResult(mentions, next_cursor, self._rate, rejected, more)

@@ -5,6 +5,10 @@
   next `min_id`; a full page means more are waiting. The first run takes the newest page only.
 - Status `content` is HTML; `html_to_text` makes it plain text (entities decoded, mentions, links
   and hashtags kept as the reader sees them, `<br>` and paragraphs as line breaks).
+- Search (listening): a single `#tag` reads `GET /api/v1/timelines/tag/:hashtag?min_id=`
+  (public statuses with that tag, paged like notifications); any other query reads
+  `GET /api/v2/search?type=statuses&q=...&min_id=` (`{"accounts", "statuses", "hashtags"}`;
+  what it finds depends on the instance's full-text search settings).
 - Out: `POST /api/v1/statuses` with `in_reply_to_id`, a `visibility` never wider than the
   parent's, the author's @mention (a Mastodon reply without it is not shown to them), and the
   outbox row's `Idempotency-Key` header: a re-POST with the same key within the server's window
@@ -20,7 +24,7 @@ import re
 from collections.abc import Sequence
 from html.parser import HTMLParser
 from typing import Any, Final
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
@@ -41,6 +45,7 @@ from .base import (
     ReplyTarget,
     SentReply,
     decode_cursor,
+    dig,
     encode_cursor,
     error_text,
     header_int,
@@ -189,7 +194,28 @@ def parse_notifications(
         try:
             mentions.append(_mention(item, instance_host, received_at))
         except (ValueError, TypeError, OverflowError) as exc:
-            rejected.append(Rejected(item, f"mastodon: {exc}"))
+            rejected.append(Rejected(item, f"mastodon: {exc}", dig(item, "status", "id")))
+    return mentions, rejected, ids
+
+
+def parse_statuses(
+    statuses: object, *, instance_host: str, received_at: int
+) -> tuple[list[NewMention], list[Rejected], list[str]]:
+    """A list of Status (a tag timeline, search results): (mentions, rejected, ids seen)."""
+    if not isinstance(statuses, list):
+        raise BadPayload("statuses are not a JSON list")
+    mentions: list[NewMention] = []
+    rejected: list[Rejected] = []
+    ids: list[str] = []
+    for status in statuses:
+        if isinstance(status, dict) and isinstance(status.get("id"), str):
+            ids.append(status["id"])
+        try:
+            if not isinstance(status, dict):
+                raise ValueError("status is not an object")
+            mentions.append(_status_mention(status, instance_host, received_at))
+        except (ValueError, TypeError, OverflowError) as exc:
+            rejected.append(Rejected(status, f"mastodon: {exc}", dig(status, "id")))
     return mentions, rejected, ids
 
 
@@ -199,7 +225,11 @@ def _mention(item: object, instance_host: str, received_at: int) -> NewMention:
     need_str(item, "id")
     if item.get("type") != "mention":
         raise ValueError("notification has no type")
-    status = need_dict(item, "status")
+    return _status_mention(need_dict(item, "status"), instance_host, received_at)
+
+
+def _status_mention(status: dict[str, Any], instance_host: str,
+                    received_at: int) -> NewMention:
     author = parse_account(need_dict(status, "account"), instance_host)
     return NewMention(
         channel="mastodon",
@@ -214,6 +244,15 @@ def _mention(item: object, instance_host: str, received_at: int) -> NewMention:
         lang=opt_str(status, "language"),
         received_at=received_at,
     )
+
+
+_TAG: Final = re.compile(r"#([^\s#]+)")
+
+
+def _single_tag(query: str) -> str | None:
+    """`#panne` -> "panne"; None for anything else (words, several tags, operators)."""
+    match = _TAG.fullmatch(query.strip())
+    return match.group(1) if match else None
 
 
 def _id_key(value: str) -> tuple[int, str]:
@@ -329,6 +368,37 @@ class MastodonAdapter(HttpAdapter):
         more = bool(since) and len(ids) >= self._page_size and newest != since
         return FetchResult(mentions, encode_cursor({"min": newest}) if newest else None,
                            self._rate, rejected, more)
+
+    async def search(self, query: str, cursor: str | None) -> FetchResult:
+        """Statuses matching `query`, newer than the cursor's mark (`min_id`).
+
+        A single `#tag` reads that tag's public timeline; anything else the v2 search
+        (statuses only, no remote resolution). The first run takes the newest page only; a
+        full page after the mark means more are waiting. The cursor remembers its query."""
+        state = decode_cursor(cursor)
+        since = state.get("min") if state.get("q") == query else None
+        tag = _single_tag(query)
+        params: list[tuple[str, str | int]] = [("limit", self._page_size)]
+        if since:
+            params.append(("min_id", since))
+        if tag is not None:
+            response = await self._call("GET", f"/api/v1/timelines/tag/{quote(tag, safe='')}",
+                                        params=params)
+            statuses: object = json_body(response)
+        else:
+            params += [("q", query), ("type", "statuses"), ("resolve", "false")]
+            response = await self._call("GET", "/api/v2/search", params=params)
+            statuses = json_object(response).get("statuses")
+        mentions, rejected, ids = parse_statuses(
+            statuses, instance_host=self._host, received_at=int(self._now()))
+        newest = self._prev_min_id(response) if tag is not None else None
+        if newest is None and ids:
+            newest = max(ids, key=_id_key)
+        if newest is None or (since and _id_key(newest) <= _id_key(since)):
+            newest = since
+        more = bool(since) and len(ids) >= self._page_size and newest != since
+        next_cursor = encode_cursor({"q": query, "min": newest}) if newest else None
+        return FetchResult(mentions, next_cursor, self._rate, rejected, more)
 
     @staticmethod
     def _prev_min_id(response: httpx.Response) -> str | None:

@@ -3,6 +3,9 @@
 - In: `GET /2/users/:id/mentions` with `since_id` (the high-water mark) and `pagination_token`
   (older pages of the same round), `expansions=author_id` so authors come in `includes.users`.
   A page with nothing new is `{"meta": {"result_count": 0}}` (no `data`).
+- Search (listening): `GET /2/tweets/search/recent` (last seven days) with `query`, `since_id`
+  (our high-water mark), `next_token` (older pages of one round), `max_results` (10 to 100),
+  `expansions=author_id` and `user.fields=public_metrics,...`; same page shape as mentions.
 - Out: `POST /2/tweets` with `reply.in_reply_to_tweet_id`; 201 and `{"data": {"id", "text"}}`.
   X has no idempotency key: after a lost answer, `find_existing_reply` reads our own recent
   posts (`GET /2/users/:id/tweets?since_id=<parent>`) for a reply to the parent with our text.
@@ -41,6 +44,7 @@ from .base import (
     ReplyTarget,
     SentReply,
     decode_cursor,
+    dig,
     encode_cursor,
     error_text,
     header_float,
@@ -65,7 +69,12 @@ USAGE_CAPPED: Final = "usage-capped"
 FIND_PAGES: Final = 3
 
 
-def post_url(tweet_id: str) -> str:
+def post_url(tweet_id: str, handle: str | None = None) -> str:
+    """The public link of a post: https://x.com/{handle}/status/{id}, or X's handle-less form
+    (which redirects to the same place) when the account's handle is not known."""
+    name = (handle or "").strip().lstrip("@")
+    if name and name.replace("_", "").isalnum() and name.isascii():
+        return f"https://x.com/{name}/status/{tweet_id}"
     return f"https://x.com/i/web/status/{tweet_id}"
 
 
@@ -141,7 +150,7 @@ def parse_mentions_page(
         try:
             mentions.append(_mention(tweet, users, received_at))
         except (ValueError, TypeError, OverflowError) as exc:
-            rejected.append(Rejected(tweet, f"x: {exc}"))
+            rejected.append(Rejected(tweet, f"x: {exc}", dig(tweet, "id")))
     return mentions, rejected, meta
 
 
@@ -181,9 +190,11 @@ class XAdapter(HttpAdapter):
 
     def __init__(self, client: httpx.AsyncClient, clock: Clock, *, user_id: str,
                  access_token: str, base_url: str = API, page_size: int = 100,
+                 handle: str | None = None,
                  timeout: httpx.Timeout | float | None = None) -> None:
         super().__init__(client, clock, timeout=timeout)
         self._user_id = user_id
+        self._handle = handle  # our own @handle, for the links of the replies we send
         self._token = access_token
         self._base = base_url.rstrip("/")
         self._page_size = max(5, min(100, page_size))
@@ -268,6 +279,44 @@ class XAdapter(HttpAdapter):
         return FetchResult(mentions, encode_cursor(next_state) if next_state["since"] else None,
                            self._rate, rejected, more)
 
+    async def search(self, query: str, cursor: str | None) -> FetchResult:
+        """Recent posts matching `query` (X search operators), newer than the cursor's mark.
+
+        Pages like fetch_mentions: the first run takes the newest page only; later runs page
+        back with `next_token` down to `since_id`. The cursor remembers its query: a cursor
+        from another query starts afresh instead of skipping that query's posts."""
+        state = decode_cursor(cursor)
+        if state.get("q") != query:
+            state = {}
+        since, page, top = state.get("since"), state.get("page"), state.get("top")
+        params: dict[str, str | int] = {
+            "query": query,
+            # Search takes 10 to 100 (mentions go down to 5).
+            "max_results": max(10, self._page_size),
+            "expansions": "author_id",
+            "tweet.fields": TWEET_FIELDS,
+            "user.fields": USER_FIELDS,
+        }
+        if since:
+            params["since_id"] = since
+        if page:
+            params["next_token"] = page
+        response = await self._call("GET", "/2/tweets/search/recent", params=params)
+        mentions, rejected, meta = parse_mentions_page(
+            json_object(response), received_at=int(self._now()))
+        newest = meta.get("newest_id") if isinstance(meta.get("newest_id"), str) else None
+        next_token = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
+        top = top or newest
+        if since and next_token:
+            next_state: dict[str, str | None] = {"q": query, "since": since,
+                                                 "page": next_token, "top": top}
+            more = True
+        else:
+            next_state = {"q": query, "since": top or since}
+            more = False
+        return FetchResult(mentions, encode_cursor(next_state) if next_state["since"] else None,
+                           self._rate, rejected, more)
+
     async def lookup_profiles(self, ids: Sequence[str]) -> list[Profile]:
         profiles: list[Profile] = []
         wanted = [i for i in dict.fromkeys(ids) if i.isdigit()]
@@ -291,7 +340,7 @@ class XAdapter(HttpAdapter):
         data = json_object(response).get("data")
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             raise BadPayload("created post has no data.id", status=response.status_code)
-        return SentReply(data["id"], post_url(data["id"]))
+        return SentReply(data["id"], post_url(data["id"], self._handle))
 
     async def find_existing_reply(self, item: OutboxItem, in_reply_to: ReplyTarget, *,
                                   record_key: str | None = None) -> SentReply | None:
@@ -315,7 +364,7 @@ class XAdapter(HttpAdapter):
                 except ValueError:
                     continue
                 if same_text(item.text, text):
-                    return SentReply(tweet["id"], post_url(tweet["id"]))
+                    return SentReply(tweet["id"], post_url(tweet["id"], self._handle))
             meta = body.get("meta")
             token = meta.get("next_token") if isinstance(meta, dict) else None
             if not isinstance(token, str):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -17,6 +18,10 @@ from console.clock import Clock
 from console.sync.outbox_sender import OutboxSender
 from console.sync.sync_worker import SyncWorker
 from db.store import Store
+
+if TYPE_CHECKING:
+    from console.listening import ListeningWorker
+    from console.listening_config import ListeningConfig
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,7 @@ STALE_AFTER = 300.0
 class DeskSyncResult:
     new_ids: tuple[int, ...] = ()
     outbox_changed: bool = False
+    new_watch_ids: tuple[int, ...] = ()  # listening results (console/listening.py)
 
 
 class DeskSync:
@@ -41,8 +47,11 @@ class DeskSync:
         clock: Clock,
         *,
         problems: Sequence[str] = (),
+        listening: ListeningWorker | None = None,
     ) -> None:
         self.workers = tuple(workers)
+        self.listening = listening
+        self._listening_errors: tuple[str, ...] = ()
         self.sender = sender
         self.clock = clock
         # Accounts that could not start (no token, no keyring): shown, never retried blindly.
@@ -65,13 +74,20 @@ class DeskSync:
                     report.sent or report.failed or report.unknown or report.requeued
                     or report.verified
                 )
-        return DeskSyncResult(tuple(new_ids), outbox_changed)
+        watch_ids: tuple[int, ...] = ()
+        if self.listening is not None and self.listening.due():
+            heard = await self.listening.run_once()
+            watch_ids = heard.new_ids
+            self._listening_errors = heard.errors
+        return DeskSyncResult(tuple(new_ids), outbox_changed, watch_ids)
 
     def next_due(self) -> float:
         now = self.clock.now()
         candidates = [now + MAX_IDLE]
         candidates += [t for w in self.workers if (t := w.next_run_at()) is not None]
         if self.sender is not None and (t := self.sender.next_run_at()) is not None:
+            candidates.append(t)
+        if self.listening is not None and (t := self.listening.next_run_at()) is not None:
             candidates.append(t)
         return max(now, min(candidates))
 
@@ -81,7 +97,7 @@ class DeskSync:
         if self.sender is not None:
             lines += [f"{channel}: sending held, {why}" for channel, why in
                       self.sender.held().items()]
-        return (*lines, *self.problems)
+        return (*lines, *self._listening_errors, *self.problems)
 
     def stale(self) -> bool:
         """True when no account has synced recently (or none ever did): the local queue may
@@ -98,24 +114,24 @@ class DeskSync:
 
 
 async def desk_sync_for_accounts(
-    store: Store, clock: Clock, client: httpx.AsyncClient, *, first_reply_sla: int
+    store: Store, clock: Clock, client: httpx.AsyncClient, *, first_reply_sla: int,
+    listening: ListeningConfig | None = None,
 ) -> DeskSync | None:
     """The sync of every account in the database, for the open console (None: no account).
 
     An account whose token cannot be read (missing, keyring unusable or hanging) is shown in the
     status line with what to do; the others start anyway.
     """
-    from console.accounts_cli import adapter_for
+    from console.accounts_cli import adapter_for, first_per_channel
     from console.logging_setup import register_secret
     from console.secrets import SecretsError, get_token
     from db.accounts import AccountError, list_accounts
 
-    accounts = await list_accounts(store)
+    accounts, problems = first_per_channel(await list_accounts(store))
     if not accounts:
         return None
     workers: list[SyncWorker] = []
     adapters: dict[str, object] = {}
-    problems: list[str] = []
     for account in accounts:
         try:
             token = await get_token(account.name)
@@ -127,6 +143,11 @@ async def desk_sync_for_accounts(
             continue
         workers.append(SyncWorker(store, adapter, account, clock,
                                   first_reply_sla=first_reply_sla))
-        adapters.setdefault(account.channel, adapter)  # one sender per channel
+        adapters[account.channel] = adapter  # one account (so one sender) per channel
     sender = OutboxSender(store, adapters, clock) if adapters else None  # type: ignore[arg-type]
-    return DeskSync(workers, sender, clock, problems=problems)
+    heard = None
+    if listening is not None and not listening.empty and adapters:
+        from console.listening import ListeningWorker
+
+        heard = ListeningWorker(store, list(adapters.values()), listening, clock)
+    return DeskSync(workers, sender, clock, problems=problems, listening=heard)

@@ -9,8 +9,8 @@ Such an item is *verified* before anything is posted again: ``adapter.find_exist
 for the reply on the server; found -> ``sent``, not found -> posted now. Verification happens
 - on the first `run_once` of a sender, for items left in ``sending`` by an earlier process (and
   later for ``sending`` items older than `stale_after`, whose process is gone);
-- for ``unknown`` items (a timeout or transient error mid-send), which go back to ``queued``
-  (the only way out of ``unknown`` that OUTBOX_NEXT allows) and are verified there;
+- for ``unknown`` items (a timeout or transient error mid-send): found -> ``sent`` directly,
+  not found -> back to ``queued`` and posted in the same pass without a second lookup;
 - for any ``queued`` item with ``attempts > 0``: it was sent at least once, so a crash between
   two of the recovery transactions above cannot lead to a second post.
 
@@ -21,15 +21,19 @@ Outcomes of a send (typed errors from console.channels.base):
 - Refused and other non-retryable refusals -> ``failed`` with the server's reason;
 - AuthRejected, MonthlyCapReached -> ``failed`` with the reason, and the channel is held (no
   more sends on it) until `resume(channel)` / `set_adapter(...)`;
-- RateLimited(until) -> back to ``queued``, channel paused until `until`;
+- RateLimited(until) -> back to ``queued`` (sending -> queued: the request was refused before
+  anything was posted; attempts > 0 means it is looked up anyway before the next post), channel
+  paused until `until`;
 - TransientError, BadPayload (a 2xx we could not read), timeout, any other error -> ``unknown``
   (the post may be out), channel paused with jittered exponential backoff.
 Pacing: a channel is also paused while its adapter's `rate_state` says the window is used up.
 
 Record keys (Bluesky writes the post under a key chosen before the first attempt, so a retry
-cannot create a second record): the outbox table has no column for that key yet, so the sender
-keeps it in memory; retries within one process reuse it, a restart relies on
-find_existing_reply alone. A `record_key` column on outbox would close that gap.
+cannot create a second record): `adapter.new_record_key()` is stored in the outbox row's
+``remote_key`` by the same durable commit that moves it queued -> sending, before the first
+network call, and never replaced. Every later attempt, in this process or after a crash, passes
+that stored key to find_existing_reply / send_reply (Bluesky: getRecord on it first).
+A sent row also records the reply's public link (``remote_url``) when the channel gives one.
 
 One sender per database: two senders could both take an item left in ``sending`` by a crash for
 abandoned. Claiming a ``queued`` item is safe (the queued -> sending transition is checked in a
@@ -50,7 +54,7 @@ from typing import Final, TypeVar
 from console.clock import Clock
 from db.errors import InvalidTransition, NotFound
 from db.models import OutboxItem, OutboxState
-from db.store import OUTBOX_NEXT, Store
+from db.store import Store
 
 from .adapter import (
     AuthRejected,
@@ -129,7 +133,9 @@ class OutboxSender:
         self._blocked: dict[str, str] = {}
         self._in_flight: set[int] = set()
         self._pending_channels: set[str] = set()
-        self._keys: dict[int, str | None] = {}  # outbox id -> record key (Bluesky)
+        # Unknown rows looked up on the channel in this pass and not found there: posted
+        # without a second lookup (one sender per database, so nothing posted in between).
+        self._checked: set[int] = set()
 
     # --- control -----------------------------------------------------------------------------
     def resume(self, channel: str) -> None:
@@ -179,19 +185,53 @@ class OutboxSender:
             if self._usable(item.channel, report):
                 self._orphans.discard(item.id)
                 await self._deliver(item, verify=True, report=report)
+        self._checked = set()
         for item in await self._store.outbox_in_state(OutboxState.UNKNOWN, limit=self._batch):
             if self._usable(item.channel, report):
-                await self._set(item, OutboxState.QUEUED)
-                report.requeued += 1
+                await self._resolve_unknown(item, report)
         for item in await self._store.outbox_in_state(OutboxState.QUEUED, limit=self._batch):
             if not self._usable(item.channel, report):
                 continue
+            adapter = self._adapters[item.channel]
             try:
-                claimed = await self._set(item, OutboxState.SENDING)
+                # The record key goes to disk with the claim, before the first network call;
+                # a row that has one keeps it (the store never replaces a key).
+                claimed = await self._set(item, OutboxState.SENDING,
+                                          remote_key=item.remote_key or adapter.new_record_key())
             except (InvalidTransition, NotFound):
                 continue  # another sender took it, or the agent withdrew it
-            await self._deliver(claimed, verify=item.attempts > 0, report=report)
+            verify = item.attempts > 0 and item.id not in self._checked
+            await self._deliver(claimed, verify=verify, report=report)
         return report
+
+    async def _resolve_unknown(self, item: OutboxItem, report: SendReport) -> None:
+        """Ask the channel whether an unknown reply went out: found -> sent, else queued."""
+        parent = await self._store.mention(item.mention_id)
+        if parent is not None:
+            adapter = self._adapters[item.channel]
+            try:
+                found = await self._call(adapter.find_existing_reply(
+                    item, target_of(parent), record_key=item.remote_key))
+            except RateLimited as e:
+                self._pause(item.channel, e, report)
+                return  # stays unknown: asked again when the pause ends
+            except (ChannelError, TimeoutError):
+                self._backoff(item.channel)
+                return
+            except Exception as e:  # a bug in an adapter: never guess that it was not sent
+                log.warning("lookup of outbox %s failed: %s", item.id, type(e).__name__)
+                self._backoff(item.channel)
+                return
+            if found is not None:
+                await self._set(item, OutboxState.SENT, remote_id=found.remote_id,
+                                remote_url=found.url)
+                report.verified += 1
+                report.sent += 1
+                self._ok(item.channel)
+                return
+            self._checked.add(item.id)
+        await self._set(item, OutboxState.QUEUED)
+        report.requeued += 1
 
     def _usable(self, channel: str, report: SendReport) -> bool:
         if channel not in self._adapters:
@@ -222,7 +262,7 @@ class OutboxSender:
                 report.failed += 1
                 return
             target = target_of(parent)
-            key = self._record_key(adapter, item)
+            key = item.remote_key  # stored with the claim (None: the channel needs none)
             try:
                 if verify and await self._found(adapter, item, target, key, report):
                     return
@@ -255,10 +295,10 @@ class OutboxSender:
                 log.warning("send of outbox %s failed: %s", item.id, type(e).__name__)
                 await self._unknown(item, f"unexpected error ({type(e).__name__})", report)
             else:
-                await self._set(item, OutboxState.SENT, remote_id=sent.remote_id)
+                await self._set(item, OutboxState.SENT, remote_id=sent.remote_id,
+                                remote_url=sent.url)
                 report.sent += 1
                 self._ok(item.channel)
-                self._keys.pop(item.id, None)
         finally:
             self._in_flight.discard(item.id)
 
@@ -267,52 +307,44 @@ class OutboxSender:
         found = await self._call(adapter.find_existing_reply(item, target, record_key=key))
         if found is None:
             return False
-        await self._set(item, OutboxState.SENT, remote_id=found.remote_id)
+        await self._set(item, OutboxState.SENT, remote_id=found.remote_id,
+                        remote_url=found.url)
         report.verified += 1
         report.sent += 1
         self._ok(item.channel)
-        self._keys.pop(item.id, None)
         return True
-
-    def _record_key(self, adapter: SendAdapter, item: OutboxItem) -> str | None:
-        # The key must be the same on every attempt. The outbox table has no column for it yet,
-        # so it is kept for this process's lifetime only (see the module docstring).
-        if item.id not in self._keys:
-            self._keys[item.id] = adapter.new_record_key()
-        return self._keys[item.id]
 
     async def _unknown(self, item: OutboxItem, why: str, report: SendReport) -> None:
         await self._set(item, OutboxState.UNKNOWN, error=why)
         report.unknown += 1
         self._backoff(item.channel)
 
-    async def _rate_limited(self, item: OutboxItem, error: RateLimited,
-                            report: SendReport) -> None:
+    def _pause(self, channel: str, error: RateLimited, report: SendReport) -> None:
         now = self._clock.now()
         until = float(getattr(error, "until", 0) or 0)
         if until <= now:
-            until = now + self._delay(item.channel)
-        self._paused_until[item.channel] = until
-        self._pending_channels.add(item.channel)
-        report.held[item.channel] = f"paused until {int(until)}"
-        # The server refused before posting: back to queued. OUTBOX_NEXT has no
-        # sending -> queued, so the way is sending -> failed -> queued (a crash in between
-        # leaves it failed with this reason, visible to the agent, never posted twice).
-        if OutboxState.QUEUED in OUTBOX_NEXT[OutboxState.SENDING]:
-            await self._set(item, OutboxState.QUEUED, error=f"{_RATE_LIMITED}: {reason(error)}")
-        else:
-            failed = await self._set(item, OutboxState.FAILED,
-                                     error=f"{_RATE_LIMITED}: {reason(error)}")
-            await self._set(failed, OutboxState.QUEUED)
+            until = now + self._delay(channel)
+        self._paused_until[channel] = until
+        self._pending_channels.add(channel)
+        report.held[channel] = f"paused until {int(until)}"
+
+    async def _rate_limited(self, item: OutboxItem, error: RateLimited,
+                            report: SendReport) -> None:
+        self._pause(item.channel, error, report)
+        # The server refused before posting: sending -> queued (attempts > 0, so the next
+        # claim looks it up on the channel first in case it went out after all).
+        await self._set(item, OutboxState.QUEUED, error=f"{_RATE_LIMITED}: {reason(error)}")
         report.requeued += 1
 
     async def _call(self, call: Awaitable[T]) -> T:
         return await asyncio.wait_for(call, self._send_timeout)
 
     async def _set(self, item: OutboxItem, state: OutboxState, *, remote_id: str | None = None,
-                   error: str | None = None) -> OutboxItem:
+                   error: str | None = None, remote_key: str | None = None,
+                   remote_url: str | None = None) -> OutboxItem:
         return await self._store.set_outbox_state(
-            item.id, state, now=int(self._clock.now()), remote_id=remote_id, error=error
+            item.id, state, now=int(self._clock.now()), remote_id=remote_id, error=error,
+            remote_key=remote_key, remote_url=remote_url,
         )
 
     # --- pacing ------------------------------------------------------------------------------

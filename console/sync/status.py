@@ -4,6 +4,12 @@
     mastodon: rate limited until 10:42
     bluesky: offline, retry in 30s
     x: token rejected, run comptoir account add x
+    mastodon: unreadable answer, retry in 30s
+    x: synced 12s ago · 2 quarantined
+
+A whole page that is not what the API documents (a proxy's HTML page, truncated JSON) is
+"unreadable answer", not "offline": the network works, the server's answer does not. Items
+quarantined (one bad item of a good page, see db/quarantine.py) are counted on any state.
 
 `message` is the server's reason (outside text): show it only through widgets.text.
 """
@@ -20,6 +26,7 @@ class SyncState(StrEnum):
     RATE_LIMITED = "rate_limited"
     OFFLINE = "offline"
     AUTH_REJECTED = "auth_rejected"
+    UNREADABLE = "unreadable"  # the server answered, but not with the documented payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +62,15 @@ def add_command(account: str, channel: str) -> str:
 
 
 def describe(account: str, status: AccountStatus | None, now: float, *,
-             channel: str | None = None, tz: tzinfo | None = None) -> str:
-    """The status line for one account (`channel` defaults to the account's name)."""
-    channel = channel or account
+             channel: str | None = None, tz: tzinfo | None = None, quarantined: int = 0) -> str:
+    """The status line for one account (`channel` defaults to the account's name), with
+    ` · N quarantined` when some fetched items could not be read."""
+    line = _state_line(account, status, now, channel=channel or account, tz=tz)
+    return f"{line} · {quarantined} quarantined" if quarantined > 0 else line
+
+
+def _state_line(account: str, status: AccountStatus | None, now: float, *, channel: str,
+                tz: tzinfo | None) -> str:
     if status is None:
         return f"{account}: not synced yet"
     if status.state is SyncState.SYNCED:
@@ -66,8 +79,9 @@ def describe(account: str, status: AccountStatus | None, now: float, *,
         if status.retry_at is None:
             return f"{account}: rate limited"
         return f"{account}: rate limited until {clock_time(status.retry_at, tz)}"
-    if status.state is SyncState.OFFLINE:
+    if status.state in (SyncState.OFFLINE, SyncState.UNREADABLE):
+        what = "offline" if status.state is SyncState.OFFLINE else "unreadable answer"
         if status.retry_at is None or status.retry_at <= now:
-            return f"{account}: offline, retrying now"
-        return f"{account}: offline, retry in {ago(status.retry_at - now)}"
+            return f"{account}: {what}, retrying now"
+        return f"{account}: {what}, retry in {ago(status.retry_at - now)}"
     return f"{account}: token rejected, run {add_command(account, channel)}"

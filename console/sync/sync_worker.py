@@ -10,14 +10,20 @@ Errors from the adapter (console.channels.base) become statuses:
 - RateLimited(until), MonthlyCapReached -> rate_limited, next run at `until` (plus a little
   jitter so several consoles do not hit the server in the same second);
 - AuthRejected -> auth_rejected, no next run (None) until the token is replaced;
-- TransientError, BadPayload, a timeout, anything else from the adapter -> offline, retried with
+- BadPayload (the whole page is not the documented payload: truncated JSON, an HTML error page)
+  -> unreadable, retried like offline;
+- TransientError, a timeout, anything else from the adapter -> offline, retried with
   exponential backoff and jitter (`random.Random` injected, so tests are exact).
+One bad item of a good page (the adapter's `rejected`) does not fail the page: the rest lands,
+and the item goes to the quarantine table (db/quarantine.py) with its error and raw payload; the
+status line counts them (`x: synced 12s ago · 2 quarantined`).
 Store errors are not the network's fault: they propagate to the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import Sequence
@@ -26,9 +32,17 @@ from typing import Final
 
 from console.clock import Clock
 from db.accounts import Account, save_cursor
+from db.quarantine import BadItem, quarantine, quarantine_count
 from db.store import Store
 
-from .adapter import AuthRejected, FetchAdapter, MonthlyCapReached, RateLimited, reason
+from .adapter import (
+    AuthRejected,
+    BadPayload,
+    FetchAdapter,
+    MonthlyCapReached,
+    RateLimited,
+    reason,
+)
 from .status import AccountStatus, SyncState, describe
 
 log = logging.getLogger(__name__)
@@ -84,6 +98,7 @@ class SyncWorker:
         self._failures = 0
         self._next: float | None = clock.now()  # due at once
         self._status: AccountStatus | None = None
+        self._quarantined = 0  # items of this account in quarantine, read after each run
         self._lock = asyncio.Lock()
 
     @property
@@ -99,9 +114,15 @@ class SyncWorker:
     def cursor(self) -> str | None:
         return self._cursor
 
+    @property
+    def quarantined(self) -> int:
+        """Items of this account in quarantine, as of the last run."""
+        return self._quarantined
+
     def status_text(self, now: float | None = None) -> str:
         now = self._clock.now() if now is None else now
-        return describe(self._account.name, self._status, now, channel=self._account.channel)
+        return describe(self._account.name, self._status, now, channel=self._account.channel,
+                        quarantined=self._quarantined)
 
     def next_run_at(self) -> float | None:
         """When run_once is due again (epoch seconds; may be in the past: due now). None: not
@@ -117,7 +138,10 @@ class SyncWorker:
 
     async def run_once(self) -> SyncResult:
         async with self._lock:
-            return await self._run_once()
+            result = await self._run_once()
+            # Read back rather than counted here: `comptoir quarantine clear` may have run.
+            self._quarantined = await quarantine_count(self._store, self._account.name)
+            return result
 
     async def _run_once(self) -> SyncResult:
         new_ids: list[int] = []
@@ -133,6 +157,11 @@ class SyncWorker:
             now = int(self._clock.now())
             new_ids += await self._store.ingest(page.mentions, now=now,
                                                 first_reply_sla=self._sla)
+            if page.rejected:  # before the cursor moves past them
+                await quarantine(self._store, account=self._account.name,
+                                 channel=self._account.channel,
+                                 items=[BadItem(r.remote_id, r.error, payload_text(r.raw))
+                                        for r in page.rejected], now=now)
             fetched += len(page.mentions)
             rejected += len(page.rejected)
             if page.next_cursor != self._cursor:
@@ -142,7 +171,8 @@ class SyncWorker:
             if not more:
                 break
         if rejected:
-            log.warning("%s: %d item(s) could not be read", self._account.name, rejected)
+            log.warning("%s: %d item(s) could not be read (quarantined)", self._account.name,
+                        rejected)
         now_f = self._clock.now()
         self._failures = 0
         self._next = now_f if more else now_f + self._interval
@@ -155,6 +185,9 @@ class SyncWorker:
         if isinstance(error, AuthRejected):
             self._next = None
             state = SyncState.AUTH_REJECTED
+        elif isinstance(error, BadPayload):
+            self._next = now + self._backoff()
+            state = SyncState.UNREADABLE
         elif isinstance(error, RateLimited | MonthlyCapReached):
             until = getattr(error, "until", None)
             if until is None or until <= now:
@@ -176,3 +209,11 @@ class SyncWorker:
         self._failures += 1
         delay = min(self._max, self._base * 2 ** (self._failures - 1))
         return delay / 2 + self._rng.uniform(0, delay / 2)
+
+
+def payload_text(raw: object) -> str:
+    """A rejected item as JSON text for the quarantine (db/quarantine.py cuts it at 64 KB)."""
+    try:
+        return json.dumps(raw, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError, RecursionError):  # not from JSON after all: keep its repr
+        return repr(raw)

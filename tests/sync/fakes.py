@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -92,3 +93,28 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
         if (service, username) not in self.data:
             raise keyring.errors.PasswordDeleteError("not found")
         del self.data[(service, username)]
+
+
+class HangingKeyring(keyring.backend.KeyringBackend):
+    """Every call blocks until the test releases it (as a locked keyring waits for a password)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def _hang(self) -> None:
+        self.entered.set()
+        self.release.wait(timeout=60)  # bounded: a failed test never leaves a thread for ever
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self._hang()
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._hang()
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._hang()
