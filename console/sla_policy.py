@@ -98,7 +98,8 @@ class SlaPolicy:
 PRESETS: Final[Mapping[str, SlaPolicy]] = MappingProxyType(
     {
         "thirty-minutes": SlaPolicy("thirty-minutes", first_reply=30 * 60, next_reply=30 * 60),
-        "one-hour": SlaPolicy("one-hour", first_reply=60 * 60),
+        # Every message, not only the first: a follow-up after a reply must not drop to the bottom.
+        "one-hour": SlaPolicy("one-hour", first_reply=60 * 60, next_reply=60 * 60),
     }
 )
 

@@ -174,7 +174,7 @@ def test_policy_without_next_reply_target_keeps_it_inactive() -> None:
         AgentReply(T + MIN),
         CustomerMessage(T + 2 * MIN),
     ]
-    result = run(PRESETS["one-hour"], timeline, FrozenClock(T + 3 * HOUR))
+    result = run(SlaPolicy("first-only", first_reply=HOUR), timeline, FrozenClock(T + 3 * HOUR))
     assert result.next_reply.status == "inactive"
     assert result.due is None
 
@@ -343,7 +343,7 @@ def test_presets() -> None:
     assert set(PRESETS) == {"thirty-minutes", "one-hour"}
     thirty, hour = PRESETS["thirty-minutes"], PRESETS["one-hour"]
     assert (thirty.first_reply, thirty.next_reply, thirty.resolution) == (1800, 1800, None)
-    assert (hour.first_reply, hour.next_reply, hour.resolution) == (3600, None, None)
+    assert (hour.first_reply, hour.next_reply, hour.resolution) == (3600, 3600, None)
     assert thirty.calendar == hour.calendar == TWENTY_FOUR_SEVEN
     assert thirty.pause_statuses == {"pending", "snoozed"}
     assert thirty.warn == 900
