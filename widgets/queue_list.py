@@ -51,6 +51,8 @@ END_KEY: Final = QueueKey(NO_DUE + 1, 0)
 # "Nothing announced yet": distinct from None, which announces an empty queue.
 _UNSET: Final = object()
 
+# Rows from this priority on get the "!" marker: a large audience, a legal keyword, a crisis...
+PRIORITY_MARK: Final = 3
 _CHANNEL_SHORT: Final = {"x": "X", "twitter": "X", "mastodon": "MA", "bluesky": "BS"}
 _GAP: Final = 1
 
@@ -84,6 +86,8 @@ def _layout(width: int) -> tuple[_Column, ...]:
     spec: list[tuple[str, str, int | None, bool]] = [
         ("sla", "SLA", LABEL_WIDTH, True),
         ("channel", "CH", 2, False),
+        # One cell, no heading: "!" on high-priority rows (triage score, console/triage.py).
+        ("priority", "", 1, False),
         ("author", "AUTHOR", author, False),
         ("excerpt", "MESSAGE", None, False),
     ]
@@ -140,6 +144,7 @@ class QueueList(Widget, can_focus=True):
         "queue-list--header",
         "queue-list--cursor",
         "queue-list--channel",
+        "queue-list--priority",
         "queue-list--author",
         "queue-list--meta",
         "queue-list--sla-ok",
@@ -169,6 +174,7 @@ class QueueList(Widget, can_focus=True):
             text-style: $block-cursor-text-style;
         }
         & > .queue-list--channel { color: $text-secondary; }
+        & > .queue-list--priority { color: $text-warning; text-style: bold; }
         & > .queue-list--author { color: $text-primary; }
         & > .queue-list--meta { color: $text-muted; }
         & > .queue-list--sla-ok { color: $text-success; }
@@ -493,6 +499,8 @@ class QueueList(Widget, can_focus=True):
             return sla.label, f"queue-list--sla-{sla.level}"
         if name == "channel":
             return _channel_short(row.channel), "queue-list--channel"
+        if name == "priority":
+            return ("!" if row.priority >= PRIORITY_MARK else ""), "queue-list--priority"
         if name == "author":
             return clean(row.author_handle, max_chars=column.width + 1), "queue-list--author"
         if name == "excerpt":

@@ -421,7 +421,8 @@ async def test_columns_adapt_to_the_width(width: int, shown: list[str], hidden: 
         assert first.index("user1") == header.index("AUTHOR")
         assert first.index("message number 1") == header.index("MESSAGE")
         assert first.index("new") == header.index("STATUS")
-        assert first.startswith("  00:01 X  user1")
+        # Between channel and author, one cell for the priority marker (blank: priority 0).
+        assert first.startswith("  00:01 X    user1")
         if "TAGS" in shown:
             assert first.index("#billing") == header.index("TAGS")
         second = lines(widget)[2]
