@@ -17,10 +17,12 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Final
 
+from console.listening_config import ListeningConfig
 from console.sla import WARN_SECONDS
 from db.models import CHANNELS, NewCustomer, NewIdentity, NewMention, Status
 
@@ -52,12 +54,17 @@ _B32_SORT: Final = "234567abcdefghijklmnopqrstuvwxyz"  # atproto TID alphabet
 MACHINE_DEMO: Final = 1
 MACHINE_LIVE: Final = 2
 MACHINE_BULK: Final = 3
+MACHINE_LISTEN: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
 class DemoDataset:
     customers: list[NewCustomer]
     mentions: list[NewMention]
+    # What the generator meant some new rows to be: (channel, remote_id) -> "spam", "troll" or
+    # "delight". The rows themselves carry no such tag: classifying them is triage's job
+    # (console/triage.py), and this is the answer key its tests and figures compare against.
+    labels: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 # --- remote ids ---------------------------------------------------------------------------------
@@ -184,6 +191,7 @@ class _Person:
     audience: int
     identities: list[NewIdentity] = field(default_factory=list)
     tags: tuple[str, ...] = ()
+    joined: int | None = None  # when their accounts were created; None: years ago (see add)
 
     @property
     def display(self) -> str:
@@ -300,6 +308,9 @@ class _Builder:
         rid = remote_id(
             ident.channel, created_at, self.seq, MACHINE_DEMO, ident.remote_user_id or ""
         )
+        joined = person.joined
+        if joined is None:  # an established account: 200 days to 11 years, stable per handle
+            joined = self.now - (200 + zlib.crc32(ident.handle.encode()) % 3800) * DAY
         m = NewMention(
             channel=ident.channel,
             remote_id=rid,
@@ -312,6 +323,9 @@ class _Builder:
             lang=person.lang,
             # Channels deliver a few seconds late, but never after "now".
             received_at=min(created_at + self.rng.randrange(1, 20), self.now),
+            # What the channels' APIs tell about the author (triage signals).
+            author_created_at=min(joined, created_at),
+            author_verified=True if ident.audience >= 50_000 else None,
             **kw,  # type: ignore[arg-type]
         )
         self.mentions.append(m)
@@ -350,6 +364,9 @@ class _Builder:
 def demo_dataset(seed: int, now: int) -> DemoDataset:
     b = _Builder(seed, now)
     rng = b.rng
+    # Its own stream, so account ages shift nothing else in the dataset.
+    joined_rng = _sub_rng(seed, "joined")
+    labels: dict[tuple[str, str], str] = {}
     people = _make_people(rng, b.handles)
     last_thread: dict[int, tuple[NewMention, NewMention]] = {}  # person -> (root, last)
 
@@ -507,9 +524,8 @@ def demo_dataset(seed: int, now: int) -> DemoDataset:
         ident = rng.choice(person.identities)
         text = _fill(rng.choice(P.DELIGHT_POSTS[person.lang]), rng, person.lang, ident.channel)
         created, due = b.due_for_bucket(0)
-        b.add(
-            person, ident, text, created, status=Status.NEW, tags=("delight",), first_reply_due=due
-        )
+        m = b.add(person, ident, text, created, status=Status.NEW, first_reply_due=due)
+        labels[(m.channel, m.remote_id)] = "delight"
 
     # 6. Spam and trolls from throwaway accounts: some still in the queue, some already binned.
     for kind, pool, count in (("spam", P.SPAM_POSTS, 30), ("troll", P.TROLL_POSTS, 16)):
@@ -521,20 +537,23 @@ def demo_dataset(seed: int, now: int) -> DemoDataset:
             repeats = 3 if kind == "troll" and i % 4 == 0 else 1  # same text, again and again
             active = i % 2 == 0
             for _ in range(repeats):
+                # Throwaway accounts are days old when they post (the channels say so).
                 if active:
                     created, due = b.due_for_bucket(0)
-                    b.add(
+                    if person.joined is None:
+                        person.joined = now - joined_rng.randrange(8 * HOUR, 6 * DAY)
+                    m = b.add(
                         person,
                         ident,
                         text,
                         created,
                         status=Status.NEW,
-                        tags=(kind,),
                         first_reply_due=due,
                     )
                 else:
                     created = now - rng.randrange(DAY, 60 * DAY)
-                    b.add(
+                    person.joined = created - joined_rng.randrange(HOUR, 6 * DAY)
+                    m = b.add(
                         person,
                         ident,
                         text,
@@ -544,6 +563,7 @@ def demo_dataset(seed: int, now: int) -> DemoDataset:
                         first_reply_due=created + SLA_BY_PRIORITY[0],
                         resolved_at=created + rng.randrange(60, 2 * HOUR),
                     )
+                labels[(m.channel, m.remote_id)] = kind
 
     # 7. TRAINER DEMO, hostile strings: markup, an action link, ANSI escapes, bidi, a huge word
     #    (see phrases.HOSTILE_POSTS), plus an author whose display name is markup.
@@ -573,7 +593,7 @@ def demo_dataset(seed: int, now: int) -> DemoDataset:
 
     # Chronological order: the Store numbers rows as it inserts them, so ids follow time.
     b.mentions.sort(key=lambda m: (m.created_at, m.remote_id))
-    return DemoDataset([p.customer() for p in people], b.mentions)
+    return DemoDataset([p.customer() for p in people], b.mentions, labels)
 
 
 # --- templates ----------------------------------------------------------------------------------
@@ -617,6 +637,22 @@ def demo_templates() -> list[tuple[str, str, str]]:
             "en",
             "{customer.handle} We're aware of a fibre outage around Lyon. Engineers are on site, "
             "next update at {eta}. Follow #PanneFibrelle. Sorry! {agent.signature}",
+        ),
+        # Holding statements for a crisis bulk reply: no free field, so one click answers a
+        # hundred people, each by name and signed by the agent who sent it.
+        (
+            "Message d'attente (crise)",
+            "fr",
+            "Bonjour {customer.first_name}, nous savons qu'une panne touche la fibre en ce "
+            "moment et nos équipes sont mobilisées. Nous revenons vers vous dès que possible, "
+            "merci de votre patience. {agent.signature}",
+        ),
+        (
+            "Holding statement (crisis)",
+            "en",
+            "Hi {customer.first_name}, we know about the fibre outage right now and our teams "
+            "are on it. We'll update you as soon as we can; thank you for your patience. "
+            "{agent.signature}",
         ),
         (
             "Merci !",
@@ -699,11 +735,10 @@ class LiveMentionSource:
                 city=rng.choice(P.CRISIS_CITIES),
             )
             priority, tags = 2, ("crisis", "outage")
-        elif r < share + 0.05:
-            text, tags = _fill(rng.choice(P.SPAM_POSTS), rng, lang, channel), ("spam",)
+        elif r < share + 0.05:  # spam and delight are left for triage to recognise
+            text = _fill(rng.choice(P.SPAM_POSTS), rng, lang, channel)
         elif r < share + 0.10:
             text = _fill(rng.choice(P.DELIGHT_POSTS[lang]), rng, lang, channel)
-            tags = ("delight",)
         else:
             text = _fill(rng.choice(P.POSTS[(rng.choice(P.TOPICS), lang)]), rng, lang, channel)
         if priority == 0 and person.audience >= 50_000:
@@ -720,6 +755,45 @@ class LiveMentionSource:
             lang=lang,
             priority=priority,
             tags=tags,
+        )
+
+
+def demo_watch_list() -> ListeningConfig:
+    """What the demo listens for: the brand's name, its crisis hashtag and its competitors."""
+    return ListeningConfig(keywords=(P.BRAND,), hashtags=(P.CRISIS_HASHTAG,),
+                           competitors=P.COMPETITORS)
+
+
+class ListeningPostSource:
+    """Posts about Fibrelle and its competitors for the demo's listening stream: public posts
+    that do not address the care account (so they are not mentions), from authors who are mostly
+    not customers yet. Its own random streams: adding it shifts nothing in the live mentions."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = _sub_rng(seed, "listen")
+        self._handles = _Handles(_sub_rng(seed, "listen-h"))
+        for person in _make_people(random.Random(seed), _Handles(_sub_rng(seed, "h"))):
+            for ident in person.identities:
+                self._handles.reserve(ident.channel, ident.handle)
+
+    def next(self, at: int, seq: int) -> NewMention:
+        rng = self._rng
+        person = _new_person(rng, self._handles, [rng.choice(CHANNELS)], digits=True)
+        ident = person.identities[0]
+        text = _fill(
+            rng.choice(P.LISTENING_POSTS[person.lang]), rng, person.lang, ident.channel,
+            name=P.BRAND, city=rng.choice(P.CRISIS_CITIES + P.CITIES_FR),
+        )
+        return NewMention(
+            channel=ident.channel,
+            remote_id=remote_id(ident.channel, at, seq, MACHINE_LISTEN, ident.remote_user_id or ""),
+            author_handle=ident.handle,
+            author_name=ident.display_name,
+            text=text,
+            created_at=at,
+            author_audience=ident.audience,
+            author_remote_id=ident.remote_user_id,
+            lang=person.lang,
         )
 
 
@@ -949,7 +1023,7 @@ BULK_FIELD_ORDER: Final = (
     "channel", "remote_id", "author_handle", "author_name", "text", "created_at", "thread_id",
     "in_reply_to", "author_audience", "author_remote_id", "lang", "received_at", "status",
     "priority", "assignee", "tags", "first_reply_due", "replied_at", "resolved_at",
-    "snoozed_until", "reply_text", "reply_author",
+    "snoozed_until", "reply_text", "reply_author", "author_created_at", "author_verified",
 )  # fmt: skip
 
 

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from typing import Final
 
 from console.clock import Clock
+from console.listening_config import ListeningConfig
 from db.errors import InvalidTransition, NotFound
+from db.listening import add_watch_results
 from db.models import OutboxItem, OutboxState
 from db.store import Store
 
-from .generator import LiveMentionSource
+from .generator import ListeningPostSource, LiveMentionSource
 
 # On average one new mention every MEAN_GAP seconds at speed 1 (Poisson arrivals).
 MEAN_GAP: Final = 20.0
@@ -35,6 +37,10 @@ FAILURE_ODDS: Final = 25
 # the next steps, so one timer tick never blocks the UI for long.
 MAX_INGEST_PER_STEP: Final = 100
 OUTBOX_BATCH: Final = 100
+# Listening posts (about the brand and competitors, not mentions): one every LISTEN_MEAN_GAP
+# seconds on average, the first within LISTEN_FIRST seconds so a demo shows some at once.
+LISTEN_MEAN_GAP: Final = 30.0
+LISTEN_FIRST: Final = 3.0
 
 # Realistic refusals, per channel, as the servers word them (shown to agents as outside text).
 FAILURE_REASONS: Final = {
@@ -67,6 +73,7 @@ class StepResult:
     acknowledged_outbox_ids: tuple[int, ...] = ()  # now SENT
     failed_outbox_ids: tuple[int, ...] = ()  # now FAILED
     sending_outbox_ids: tuple[int, ...] = ()  # moved QUEUED -> SENDING
+    new_watch_ids: tuple[int, ...] = ()  # listening results (not queue items)
 
     @property
     def changed(self) -> bool:
@@ -75,6 +82,7 @@ class StepResult:
             or self.acknowledged_outbox_ids
             or self.failed_outbox_ids
             or self.sending_outbox_ids
+            or self.new_watch_ids
         )
 
 
@@ -86,6 +94,7 @@ class SimulatedChannel:
         seed: int,
         speed: float = 1.0,
         first_reply_sla: int = 3600,
+        listening: ListeningConfig | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -98,6 +107,12 @@ class SimulatedChannel:
         self._next_at = clock.now() + self._gap()
         self._seq = 0
         self._busy = False
+        # Listening feed, on its own random streams (the mention schedule does not move).
+        self._listening = listening if listening is not None and not listening.empty else None
+        self._listen_source = ListeningPostSource(seed)
+        self._listen_arrivals = random.Random(f"{seed}:listen-arrivals")
+        self._listen_next = clock.now() + LISTEN_FIRST
+        self._listen_seq = 0
 
     @property
     def speed(self) -> float:
@@ -109,6 +124,11 @@ class SimulatedChannel:
         if not value > 0:
             raise ValueError(f"speed must be positive, got {value!r}")
         self._speed = float(value)
+
+    @property
+    def listening(self) -> ListeningConfig | None:
+        """The watch list the simulated listening feed matches (None: no feed)."""
+        return self._listening
 
     @property
     def next_arrival(self) -> float:
@@ -133,7 +153,9 @@ class SimulatedChannel:
             now = self._clock.now()
             new_ids = await self._ingest_due(now)
             acked, failed, sending = await self._advance_outbox(int(now))
-            return StepResult(tuple(new_ids), tuple(acked), tuple(failed), tuple(sending))
+            watch_ids = await self._listen_due(now)
+            return StepResult(tuple(new_ids), tuple(acked), tuple(failed), tuple(sending),
+                              tuple(watch_ids))
         finally:
             self._busy = False
 
@@ -148,6 +170,25 @@ class SimulatedChannel:
         if not batch:
             return []
         return await self._store.ingest(batch, now=now_i, first_reply_sla=self._first_reply_sla)
+
+    async def _listen_due(self, now: float) -> list[int]:
+        """Listening posts due by now that match a watch term, as watch results."""
+        if self._listening is None:
+            return []
+        from console.listening import WatchMatcher, watch_result
+
+        matcher = WatchMatcher(self._listening.terms)
+        found = []
+        while self._listen_next <= now and len(found) < MAX_INGEST_PER_STEP:
+            self._listen_seq += 1
+            post = self._listen_source.next(int(self._listen_next), self._listen_seq)
+            self._listen_next += self._listen_arrivals.expovariate(self.speed / LISTEN_MEAN_GAP)
+            term = matcher.match(post.text)
+            if term is not None:
+                found.append(watch_result(post, term))
+        if not found:
+            return []
+        return await add_watch_results(self._store, found, now=int(now))
 
     async def _advance_outbox(self, now: int) -> tuple[list[int], list[int], list[int]]:
         acked: list[int] = []

@@ -387,3 +387,30 @@ HOSTILE_POSTS: Final = (
 )
 # A display name that is itself markup (author names are outside text too).
 HOSTILE_AUTHOR_NAME: Final = "[blink]Service Client Officiel[/blink] ✔"
+
+# --- listening: posts *about* the brand and its competitors, not addressed to the care account --
+# Nobody tagged @Fibrelle here, so these never reach the queue by themselves: they are what the
+# listening view finds with watch terms (brand name, competitors, the crisis hashtag). {name} is
+# the brand's plain name, {competitor} one of COMPETITORS.
+LISTENING_POSTS: Final[dict[str, tuple[str, ...]]] = {
+    "fr": (
+        "Quelqu'un a testé la fibre {name} à {city} ? J'hésite avec {competitor}",
+        "Je quitte {competitor} pour {name} le mois prochain, les tarifs sont imbattables",
+        "{competitor} vient de doubler le prix de ma box, je regarde du côté de {name}",
+        "Technicien {name} passé ce matin, installation nickel en 40 minutes",
+        "Chez {competitor} l'appli plante encore, trois jours sans accès à mon compte",
+        "Vous êtes chez qui pour la fibre ? {name} ou {competitor} ? Avis bienvenus",
+        "Les bureaux à {city} en rade {tag}, vivement que ça revienne",
+        "Mon voisin chez {competitor} a encore internet, nous chez {name} plus rien {tag}",
+        "Offre {competitor} à 19,99 € : quelqu'un sait si c'est sans engagement ?",
+        "Le service client {name} m'a rappelé en 5 minutes, franchement bluffant",
+    ),
+    "en": (
+        "Anyone tried {name} fibre in {city}? Torn between them and {competitor}",
+        "Switched from {competitor} to {name} last week, speed tests are wild",
+        "{competitor} support kept me on hold for an hour again",
+        "Is {name} down for everyone or just me? {tag}",
+        "{competitor} just announced a price rise, time to shop around",
+        "Our office runs on {name} and it has been rock solid all year",
+    ),
+}
