@@ -59,13 +59,38 @@ SCREEN_ACTIONS: Final = (
     AgentAction("note", "n", "note", "Note", "Add an internal note on the customer"),
     AgentAction("tag", "number_sign", "tag", "Tags", "Edit the mention's tags", footer=False),
     AgentAction("links", "l", "links", "Links",
-                "Links in the mention: http(s) opens after showing the full address",
+                "Links in the post: http(s) opens after a confirmation",
                 footer=False),
     AgentAction("search", "slash", "search", "Search", "Full-text search: text and authors"),
     AgentAction("filter", "f", "filter", "Filter", "Filter by status, channel, assignee, tag"),
     AgentAction("back", "escape", "back", "Back", "Close the composer or detail, clear search",
                 footer=False),
     AgentAction("quit", "q", "quit", "Quit", "Quit Comptoir"),
+    AgentAction("spam", "x", "toggle_spam", "Spam",
+                "Spam / not spam: to the spam lane and back (logged)", footer=False),
+    AgentAction("crisis", "C", "crisis", "Crisis",
+                "Crisis view: spiking topic, bulk holding reply",
+                footer=False),
+    AgentAction("pin_note", "P", "pin_note", "Pin note",
+                "Pin a note every agent sees (empty: unpin)", footer=False),
+    AgentAction("listening", "w", "listening", "Listening",
+                "Listening: posts about us and competitors", footer=False),
+    AgentAction("stats", "S", "stats", "Stats", "Stats: volume, response, SLA, backlog, agents",
+                footer=False),
+)
+
+# Bound on the crisis view (console/screens/crisis.py); bulk reply there reuses "reply".
+CRISIS_ACTIONS: Final = (
+    AgentAction("toggle_select", "space", "toggle_select", "Select",
+                "Crisis view: select or unselect the mention"),
+    AgentAction("select_all", "A", "select_all", "Select all",
+                "Crisis view: select all listed (again: none)"),
+)
+
+# Bound on the listening view (console/screens/listening.py).
+LISTENING_ACTIONS: Final = (
+    AgentAction("promote", "p", "promote", "Promote",
+                "Listening: put the result in the queue"),
 )
 
 # Bound on the App (it works on every screen); listed with the rest in help.
@@ -78,4 +103,5 @@ COMPOSER_ACTIONS: Final = (
                 "In the composer: select the next {field} to fill", footer=False),
 )
 
-ALL_ACTIONS: Final = (*QUEUE_MOVES, *SCREEN_ACTIONS, *COMPOSER_ACTIONS, PALETTE)
+ALL_ACTIONS: Final = (*QUEUE_MOVES, *SCREEN_ACTIONS, *COMPOSER_ACTIONS, *CRISIS_ACTIONS,
+                      *LISTENING_ACTIONS, PALETTE)

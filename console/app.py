@@ -15,7 +15,10 @@ from console.actions import PALETTE, SCREEN_ACTIONS, AgentAction
 from console.clock import Clock, SystemClock
 from console.config import Config
 from console.crash import CrashReportingMixin
+from console.crisis import install as install_topics
 from console.screens.main import MainScreen, SyncFactory
+from console.screens.triage_desk import TRIAGE_VIEWS
+from console.triage import install as install_triage
 from db.store import Store
 from themes import THEMES, register_themes, resolve_theme
 
@@ -44,6 +47,12 @@ class ComptoirApp(CrashReportingMixin, App[None]):
         # Builds the real channels' sync once the desk is on screen (None: local data only).
         self.sync_factory = sync_factory
         self.store = store
+        if store is not None:
+            # This console's triage settings score what the live channel and sync bring in.
+            install_triage(store, config.triage)
+        if store is not None:  # snapshot apps open theirs on mount
+            # This console's crisis keywords decide which topics new mentions are counted under.
+            install_topics(store, config.crisis)
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.live = live
@@ -71,6 +80,8 @@ class ComptoirApp(CrashReportingMixin, App[None]):
                 yield SystemCommand(
                     action.label, action.help, partial(self._run_screen_action, screen, action)
                 )
+            for view, (title, help_text) in TRIAGE_VIEWS.items():
+                yield SystemCommand(title, help_text, partial(screen.action_view, view))
         for name in THEMES:
             yield SystemCommand(
                 f"Theme: {name}", f"Switch to the {name} theme", partial(self.switch_theme, name)

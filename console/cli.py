@@ -2,11 +2,13 @@
 
 The names here are a contract (scripts and training material use them): `comptoir`,
 `comptoir demo [--speed X] [--seed N]`, `comptoir seed --mentions N [--seed N]`,
-`comptoir stats [--json]`, `comptoir backup [DEST]`, `comptoir restore BACKUP`,
+`comptoir stats [--json] [--since DATE] [--until DATE] [--tz ZONE]`,
+`comptoir export --format csv|jsonl [--what mentions|replies|sla] [--since DATE] [--until DATE]
+[--output PATH]` (console/report_cli.py), `comptoir backup [DEST]`, `comptoir restore BACKUP`,
 `comptoir erase-customer HANDLE`, `comptoir account add x|mastodon|bluesky [--name NAME]
 [--handle H] [--instance URL] [--user-id ID]`, `comptoir account list`,
-`comptoir account remove NAME`, `comptoir sync --once`, and the global `--db PATH`,
-`--theme NAME`, `--version` (accepted before or after the command).
+`comptoir account remove NAME`, `comptoir sync --once`, `comptoir quarantine list|clear`, and the
+global `--db PATH`, `--theme NAME`, `--version` (accepted before or after the command).
 
 Crashes: `main` installs console.crash's handler once the arguments are read, so an unexpected
 error prints one line naming the log file (`<log dir>/comptoir.log`, created on the first record,
@@ -89,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     stats = commands.add_parser("stats", help="print queue counts by status, channel, SLA state")
     _global_options(stats, suppress=True)
     stats.add_argument("--json", action="store_true", help="machine-readable output")
+    from console import report_cli
+
+    report_cli.add_stats_options(stats)
+    report_cli.add_export_parser(commands, _global_options)
 
     backup = commands.add_parser(
         "backup", help="copy the database (safe while a console has it open) and verify it")
@@ -136,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--once", action="store_true",
                       help="one pass over every account, then the outbox, then exit (exit 1 "
                            "if an account did not sync)")
+
+    from console import quarantine_cli
+
+    quarantine_cli.add_parser(commands, _global_options)
     return parser
 
 
@@ -199,6 +209,11 @@ def _run(args: argparse.Namespace) -> int:
             return asyncio.run(run_seed(args, config))
         if args.command == "stats":
             return asyncio.run(run_stats(args, config))
+        if args.command == "export":
+            from console import report_cli
+
+            return asyncio.run(report_cli.run_export(args, _db_path(args, create=False),
+                                                     now=int(SystemClock().now())))
         if args.command == "backup":
             return asyncio.run(run_backup(args))
         if args.command == "restore":
@@ -209,6 +224,10 @@ def _run(args: argparse.Namespace) -> int:
             return asyncio.run(run_account(args))
         if args.command == "sync":
             return run_sync(args, config)
+        if args.command == "quarantine":
+            from console import quarantine_cli
+
+            return asyncio.run(quarantine_cli.run(args, _db_path(args, create=False)))
         path = _db_path(args)
         return asyncio.run(run_console(path, config, theme=args.theme))
     except StoreError as error:
@@ -252,6 +271,12 @@ async def run_console(path: Path, config: Config, *, theme: str | None) -> int:
     clock = SystemClock()
     store = await Store.open(path)
     try:
+        from console import triage
+
+        triage.install(store, config.triage)  # every mention synced from now on is triaged
+        from console.sla_planner import install_planner
+
+        install_planner(store, config.sla.rules)  # policies, business hours, pauses
         async with AsyncExitStack() as resources:
 
             async def sync_factory() -> object:
@@ -264,7 +289,8 @@ async def run_console(path: Path, config: Config, *, theme: str | None) -> int:
 
                 client = await resources.enter_async_context(make_client())
                 return await desk_sync_for_accounts(
-                    store, clock, client, first_reply_sla=config.sla.first_reply_minutes * 60
+                    store, clock, client, first_reply_sla=config.sla.first_reply_minutes * 60,
+                    listening=config.listening,
                 )
 
             await ComptoirApp(store, config, clock=clock, theme=theme,
@@ -279,6 +305,16 @@ async def load_demo(store: Store, *, seed: int, now: int, first_reply_sla: int) 
     from console.demo.generator import demo_dataset, demo_templates
 
     dataset = demo_dataset(seed, now)
+    if store.triage is None:  # the demo's spam, trolls and delight are found by triage itself
+        from console import triage
+
+        triage.install(store)
+    if store.topic_source is None:
+        # Count the demo's crisis topics as they load, so the burst is a spike at once.
+        from console.crisis import install
+        from console.listening_config import CrisisSettings
+
+        install(store, CrisisSettings())
     written = await store.bulk_load(
         dataset.customers, dataset.mentions, now=now, first_reply_sla=first_reply_sla
     )
@@ -305,9 +341,21 @@ async def run_demo(args: argparse.Namespace, config: Config) -> int:
     sla = config.sla.first_reply_minutes * 60
     store = await Store.open(path)
     try:
+        from console.crisis import install
+        from console.demo.generator import demo_watch_list
+
+        install(store, config.crisis)
+        from console import triage
+
+        triage.install(store, config.triage)
+        from console.sla_planner import install_planner
+
+        install_planner(store, config.sla.rules)
         await load_demo(store, seed=args.seed, now=int(clock.now()), first_reply_sla=sla)
+        # The demo listens for Fibrelle and its competitors unless config.toml says otherwise.
+        listening = demo_watch_list() if config.listening.empty else config.listening
         live = SimulatedChannel(store, clock, seed=args.seed, speed=args.speed,
-                                first_reply_sla=sla)
+                                first_reply_sla=sla, listening=listening)
         await ComptoirApp(store, config, clock=clock, live=live,
                           theme=args.theme).run_async()
     finally:
@@ -328,6 +376,12 @@ async def run_seed(args: argparse.Namespace, config: Config) -> int:
     sla = config.sla.first_reply_minutes * 60
     store = await Store.open(path)
     try:
+        from console import triage
+
+        triage.install(store, config.triage)
+        from console.sla_planner import install_planner
+
+        install_planner(store, config.sla.rules)
         started = time.perf_counter()
         written = await store.bulk_load(
             bulk_customers(args.mentions, args.seed),
@@ -363,15 +417,19 @@ async def collect_stats(store: Store, *, now: int, warn: int) -> dict[str, objec
 
 
 async def run_stats(args: argparse.Namespace, config: Config) -> int:
+    from console import report_cli
+
     path: Path = args.db or default_db_path(create=True)
+    now = int(SystemClock().now())
+    report_cli.resolve_period(args, now=now)  # a bad date fails before the database is opened
     store = await Store.open(path, create=False)
     try:
-        stats = await collect_stats(store, now=int(SystemClock().now()),
-                                    warn=config.sla.warn_minutes * 60)
+        stats = await collect_stats(store, now=now, warn=config.sla.warn_minutes * 60)
+        reports, report_lines = await report_cli.stats_reports(store, args, now=now)
     finally:
         await store.close()
     if args.json:
-        print(json.dumps(stats, indent=2, sort_keys=True))
+        print(json.dumps({**stats, **reports}, indent=2, sort_keys=True))
         return 0
     print(f"{path}: {stats['total']:,} mentions")
     for title in ("by_status", "by_channel", "sla"):
@@ -379,6 +437,8 @@ async def run_stats(args: argparse.Namespace, config: Config) -> int:
         assert isinstance(values, dict)
         line = "  ".join(f"{name} {count:,}" for name, count in values.items())
         print(f"  {title.replace('by_', 'by ').replace('sla', 'SLA (to do)'):<12} {line}")
+    print()
+    print("\n".join(report_lines))
     return 0
 
 
@@ -417,7 +477,8 @@ async def run_erase(args: argparse.Namespace, config: Config) -> int:
                                   now=int(SystemClock().now()))
     print(f"Erased customer #{report.customer_id}: {report.mentions} mentions, "
           f"{report.notes} notes, {report.drafts} drafts, {report.replies} replies, "
-          f"{report.identities} identities"
+          f"{report.identities} identities, {report.quarantined} quarantined items, "
+          f"{report.listening} listening results, {report.events_redacted} events redacted"
           + ("; free space overwritten (VACUUM)" if report.vacuumed else ""))
     if not report.wal_truncated:
         print(f"comptoir: warning: another program has {path} open, so its write-ahead log "

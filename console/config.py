@@ -21,9 +21,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console import paths
+from console.listening_config import (
+    CrisisSettings,
+    ListeningConfig,
+    parse_crisis,
+    parse_listening,
+)
+from console.triage import TriageConfig
+from console.triage_config import parse_triage
 
 # --- Contracts shared with the rest of the console --------------------------------------------
 
@@ -55,6 +63,14 @@ DEFAULT_KEYS: Mapping[str, str] = MappingProxyType(
         "palette": "ctrl+p",
         "back": "escape",
         "quit": "q",
+        "spam": "x",
+        "crisis": "C",
+        "pin_note": "P",
+        "listening": "w",
+        "toggle_select": "space",
+        "select_all": "A",
+        "promote": "p",
+        "stats": "S",
     }
 )
 BINDING_IDS: tuple[str, ...] = tuple(DEFAULT_KEYS)
@@ -78,6 +94,11 @@ class ConfigError(ValueError):
 
 
 # --- The configuration objects ----------------------------------------------------------------
+
+if TYPE_CHECKING:
+    from console.sla_policy import SlaRules
+
+SLA_DEFAULT_FIRST_REPLY_MINUTES = 60  # the "one-hour" preset
 
 
 @dataclass(frozen=True)
@@ -117,10 +138,28 @@ class AgentConfig:
 
 @dataclass(frozen=True)
 class SlaConfig:
-    """First-reply target and the "amber" window before it (feeds `console.sla.sla_state`)."""
+    """The ``[sla]`` section: `rules` are the policies (console.sla_config parses the full
+    syntax; `console.sla_planner.ConfigPlanner` applies them). `first_reply_minutes` and
+    `warn_minutes` are the default policy's, for callers that need one number.
+
+    Built directly, `rules` follows the two numbers: 60 minutes is the "one-hour" preset (what
+    an absent section means), anything else the older form's 24/7 "default" policy.
+    """
 
     first_reply_minutes: int = 60
     warn_minutes: int = 15
+    # Never None after __post_init__; not compared, so two configs with the same numbers and
+    # different spellings of the same policy (preset vs older form) still compare equal.
+    rules: SlaRules = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.rules is None:
+            from console.sla_config import parse_sla_section  # it imports this module
+
+            table: dict[str, int] = {"warn_minutes": self.warn_minutes}
+            if self.first_reply_minutes != SLA_DEFAULT_FIRST_REPLY_MINUTES:
+                table["first_reply_minutes"] = self.first_reply_minutes
+            object.__setattr__(self, "rules", parse_sla_section(table))
 
     @property
     def first_reply_seconds(self) -> int:
@@ -145,6 +184,9 @@ class Config:
     theme: str = "dark"
     language: str = "en"
     keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    triage: TriageConfig = field(default_factory=TriageConfig)
+    listening: ListeningConfig = field(default_factory=ListeningConfig)
+    crisis: CrisisSettings = field(default_factory=CrisisSettings)
 
     @property
     def keymap(self) -> Mapping[str, str]:
@@ -230,7 +272,7 @@ def normalize_keys(keys: str) -> str:
 
 _AGENT_KEYS = ("name", "first_name", "signature", "id")
 _SLA_KEYS = ("first_reply_minutes", "warn_minutes")
-_TOP_KEYS = ("agent", "sla", "theme", "language", "keys")
+_TOP_KEYS = ("agent", "sla", "theme", "language", "keys", "triage", "listening", "crisis")
 
 # A login: short, lowercase, safe in a database column, a URL and a log line.
 _LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
@@ -422,10 +464,18 @@ class _Checker:
         agent = self.agent(self.table(document, "agent"))
         sla = self.sla(self.table(document, "sla"))
         keys = self.keys(self.table(document, "keys"))
+        triage, triage_problems = parse_triage(self.table(document, "triage"))
+        for where, message in triage_problems:
+            self.problem(where, message)
+        listening, listening_problems = parse_listening(self.table(document, "listening"))
+        crisis, crisis_problems = parse_crisis(self.table(document, "crisis"))
+        for where, message in (*listening_problems, *crisis_problems):
+            self.problem(where, message)
 
         if self.problems or agent is None or sla is None or keys is None:
             return None
-        return Config(agent=agent, sla=sla, theme=theme, language=language, keys=keys)
+        return Config(agent=agent, sla=sla, theme=theme, language=language, keys=keys,
+                      listening=listening, crisis=crisis, triage=triage)
 
     def agent(self, table: Mapping[str, Any]) -> AgentConfig | None:
         self.unknown_keys(table, "agent", _AGENT_KEYS)
@@ -452,7 +502,8 @@ class _Checker:
         )
 
     def sla(self, table: Mapping[str, Any]) -> SlaConfig | None:
-        self.unknown_keys(table, "sla", _SLA_KEYS)
+        if not set(table) <= set(_SLA_KEYS):
+            return self.sla_policies(table)
         before = len(self.problems)
         first_reply = self.minutes(table, "first_reply_minutes", SlaConfig.first_reply_minutes)
         warn = self.minutes(table, "warn_minutes", SlaConfig.warn_minutes)
@@ -466,7 +517,33 @@ class _Checker:
                 f"expected fewer minutes than sla.first_reply_minutes ({first_reply}), got {warn}",
             )
             return None
-        return SlaConfig(first_reply_minutes=first_reply, warn_minutes=warn)
+        if not table:
+            return SlaConfig()
+        from console.sla_config import parse_sla_section  # it imports this module
+
+        return SlaConfig(first_reply_minutes=first_reply, warn_minutes=warn,
+                         rules=parse_sla_section(table))
+
+    def sla_policies(self, table: Mapping[str, Any]) -> SlaConfig | None:
+        """The full syntax (presets, calendars, policies, rules): console/sla_config.py checks
+        it and names every mistake by key path; the file name is added here."""
+        from console.sla_config import SlaConfigError, parse_sla_section
+
+        try:
+            rules = parse_sla_section(table)
+        except SlaConfigError as error:
+            for key, message in error.problems:
+                self.problem(key, message)
+            return None
+        default = rules.policies[rules.default]
+        first_reply = default.first_reply
+        return SlaConfig(
+            first_reply_minutes=(
+                first_reply // 60 if first_reply is not None else SLA_DEFAULT_FIRST_REPLY_MINUTES
+            ),
+            warn_minutes=default.warn // 60,
+            rules=rules,
+        )
 
     def keys(self, table: Mapping[str, Any]) -> Mapping[str, str] | None:
         before = len(self.problems)
@@ -561,10 +638,74 @@ name = {_toml_string(defaults.agent.name)}
 # id = {_toml_string(defaults.agent.id)}
 
 [sla]
-# Minutes a customer may wait for a first reply.
-first_reply_minutes = {defaults.sla.first_reply_minutes}
-# The SLA badge turns amber this many minutes before the deadline.
+# A preset in one line: "one-hour" (first reply within an hour, around the clock) or
+# "thirty-minutes" (every customer message answered within 30 minutes, around the clock).
+# The older form still works instead of a preset: first_reply_minutes = 60.
+preset = "one-hour"
+# The SLA badge turns amber this many minutes before a deadline.
 warn_minutes = {defaults.sla.warn_minutes}
+# Or policies of your own, picked by rules (first match wins; `default` when none does).
+# Targets count business time on the policy's calendar; pending and snoozed stop the clock.
+# default = "standard"
+#
+# [sla.calendars.paris]                  # "24/7" is built in
+# timezone = "Europe/Paris"
+# hours = {{ mon-fri = ["09:00-12:30", "13:30-18:00"], sat = ["10:00-13:00"] }}
+# holidays = [2026-12-25, 2027-01-01]
+#
+# [[sla.policies]]
+# name = "standard"
+# calendar = "paris"
+# first_reply_minutes = 60               # at least one of the three targets
+# next_reply_minutes = 120               # after each customer message once we replied
+# resolution_minutes = 1440
+# pause_statuses = ["pending", "snoozed"]
+# warn_minutes = 10
+#
+# [[sla.rules]]                          # every condition given must match
+# policy = "thirty-minutes"              # a policy above or a preset
+# channel = ["x", "bluesky"]
+# min_priority = 2                       # also: priority = [2, 3], tag = "outage",
+# customer_tag = "vip"                   #       customer_tag = "vip"
+
+[triage]
+# Priority points for a large audience from this many followers (more from ten times this).
+audience_threshold = {defaults.triage.audience_threshold}
+# Spam points (link-only, scam words, new account, insults...) that send a mention to the
+# spam lane: f then "Spam / trolls" shows it, x marks a mention spam or not spam.
+spam_threshold = {defaults.triage.spam_threshold}
+# Past mentions that make a customer loyal: their positive messages are tagged "delight".
+loyal_after = {defaults.triage.loyal_after}
+# Accounts younger than this many days count as new (when the channel says).
+new_account_days = {defaults.triage.new_account_days}
+# Handles ("@name") or words that send a mention straight to the spam lane.
+block_list = []
+# Keywords and weights, added to the built-in lists (weight 0 removes a built-in one);
+# accents and case do not matter, a final * matches the start of words:
+# [triage.keywords.fr]
+# avocat = 3
+# "rembours*" = 1
+# [triage.keywords.en]
+# lawyer = 3
+
+[listening]
+# Watch lists: posts about the brand and competitors, outside the queue (key w).
+# keywords = ["Fibrelle"]
+# hashtags = ["#PanneFibrelle"]
+# competitors = ["Orbicom", "NéoLigne"]
+# interval_minutes = 5
+
+[crisis]
+# A topic (hashtag, keyword below, or near-identical texts) spikes when its count in the
+# last window_minutes reaches max(min_count, ratio x mean, mean + sigmas x stdev) of its
+# own baseline over the previous baseline_hours.
+# keywords = ["panne", "outage"]
+# window_minutes = 15
+# baseline_hours = 6
+# min_count = 10
+# ratio = 3.0
+# sigmas = 3.0
+# clusters = true
 
 [keys]
 # Remap an action with a comma-separated list ("j,down") or an array (["j", "down"]).

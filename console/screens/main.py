@@ -7,21 +7,24 @@ widgets, and it turns the widgets' messages and the agent's keys into Store acti
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, TextArea
 
 from console.actions import ALL_ACTIONS, SCREEN_ACTIONS
 from console.clock import Clock
 from console.config import Config
 from console.links import find_links
+from console.screens.crisis_desk import CrisisDeskMixin
 from console.screens.prompts import FilterPrompt, LinkPrompt, SnoozePrompt, TextPrompt
+from console.screens.triage_desk import TriageDeskMixin
 from console.templates import TemplateContext, render
 from db.errors import StoreError
 from db.models import (
@@ -33,17 +36,21 @@ from db.models import (
     Status,
     Template,
 )
+from db.sla import SlaOutcome
 from db.store import Store
 from widgets.activity import ActivityView
 from widgets.composer import ReplyComposer
 from widgets.composer import problems as send_problems
+from widgets.crisis_banner import CrisisBanner
 from widgets.customer_card import CustomerCardView
 from widgets.history import HistoryView
 from widgets.mention_detail import MentionDetail
 from widgets.outbox_status import OutboxStatusView
 from widgets.queue_list import QueueList
+from widgets.sla_section import SlaSection
 from widgets.status_bar import DeskStatus, StatusBar
 from widgets.text import clean
+from widgets.triage_section import TriageSection
 
 if TYPE_CHECKING:
     # Types only: channel code (httpx, adapters) loads when an account exists, not at start.
@@ -51,6 +58,15 @@ if TYPE_CHECKING:
     from console.sync.desk import DeskSync
 
 SyncFactory = Callable[[], Awaitable["DeskSync | None"]]
+
+# The detail pane follows the cursor once it rests this long (seconds). Repainting the pane (all
+# its sections, a reflow of the scroll area) costs 30-50 ms of the event loop on a quiet 2-core
+# box and 100-150 ms while a sync ingests; a j/k press arriving meanwhile waits for it. Measured
+# with bench/bench_ingest_latency.py: cursor p99 118-208 ms during ingest when the pane repainted
+# after every press, 54-63 ms (the rest is CPU taken by the ingesting process) when a burst of
+# presses waits for the cursor to rest. A press after a rest still loads at once. 100 ms is longer
+# than a held key's repeat interval (30-40 ms) and short enough not to read as lag.
+DETAIL_DELAY: Final = 0.1
 
 
 _PRINTABLE_KEY_ACTIONS = frozenset(
@@ -72,7 +88,7 @@ class StoreQueueSource:
         return await self.store.queue_window(self.filter, after=after, before=before, limit=limit)
 
 
-class MainScreen(Screen[None]):
+class MainScreen(TriageDeskMixin, CrisisDeskMixin, Screen[None]):
     DEFAULT_CSS = """
     MainScreen { layout: vertical; }
     MainScreen #desk { height: 1fr; }
@@ -115,14 +131,22 @@ class MainScreen(Screen[None]):
         self._composing_for: int | None = None
         self._templates: list[Template] | None = None
         self._ticking = False
+        # Real time scheduling, not the agent's clock: heartbeat=None (tests) loads at once; a
+        # test may set a delay and call flush_detail() instead of waiting for the timer.
+        self.detail_delay: float | None = DETAIL_DELAY if heartbeat is not None else None
+        self._detail_pending: int | None = None
+        self._detail_timer: Timer | None = None
 
     # --- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield StatusBar()
+        yield CrisisBanner(id="crisis-banner")
         with Horizontal(id="desk"):
             yield QueueList(id="queue", tick_interval=None)
             with VerticalScroll(id="detail", can_focus=True):
                 yield MentionDetail(self.clock, id="mention")
+                yield SlaSection(id="sla")
+                yield TriageSection(id="triage")
                 yield OutboxStatusView(id="outbox")
                 yield ActivityView(id="activity")
                 yield CustomerCardView(id="customer")
@@ -146,6 +170,7 @@ class MainScreen(Screen[None]):
         await queue.reload()
         queue.focus()
         await self.refresh_status()
+        await self.refresh_crisis()
         if self.heartbeat is not None:
             self.set_interval(self.heartbeat, self.tick, name="desk-tick")
         if self.sync_factory is not None:
@@ -182,11 +207,16 @@ class MainScreen(Screen[None]):
                     self.load_detail(self._current_id)
             if await self.store.wake_snoozed(now):
                 changed = True
+            # Breaches are recorded as they happen, replied or not (reads an index of running
+            # clocks, writes only when one went past due).
+            await self.store.mark_breaches(now)
             if changed:
                 await self.queue.reload(keep=self._current_id)
             self.queue.tick()
             self.query_one(MentionDetail).tick()
+            self.query_one(SlaSection).tick(self.clock.now())
             await self.refresh_status()
+            await self.refresh_crisis(force=changed)
         finally:
             self._ticking = False
 
@@ -232,7 +262,7 @@ class MainScreen(Screen[None]):
             stale = self.sync.stale()
         self.query_one(StatusBar).status = DeskStatus(
             view=self.filter.describe(),
-            active=counts.active,
+            active=counts.main_active,
             breached=breached,
             outbox_pending=queued,
             outbox_failed=failed,
@@ -253,18 +283,57 @@ class MainScreen(Screen[None]):
             # The draft of the previous mention is already saved; follow the cursor.
             await self._open_composer_for(row)
         if new_id is None:
+            self._cancel_detail()
             self._show_empty_detail()
         else:
-            self.load_detail(new_id)
+            self._follow_cursor(new_id)
+
+    def _follow_cursor(self, mention_id: int) -> None:
+        """Load the detail of the row under the cursor: at once when the cursor was resting, but
+        during a burst of moves (each within `detail_delay` of the last) only once it rests
+        again, so the burst repaints queue lines only (see DETAIL_DELAY)."""
+        if self.detail_delay is None:
+            self.load_detail(mention_id)
+            return
+        resting = self._detail_timer is None
+        self._cancel_detail()
+        self._detail_timer = self.set_timer(self.detail_delay, self.flush_detail,
+                                            name="detail-follow")
+        if resting:
+            self.load_detail(mention_id)
+            return
+        shown = self.query_one(MentionDetail).mention
+        if shown is None or shown.id != mention_id:  # not back on the row shown (j then k)
+            self._detail_pending = mention_id
+
+    def _cancel_detail(self) -> None:
+        self._detail_pending = None
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+            self._detail_timer = None
+
+    def flush_detail(self) -> bool:
+        """Load the detail the cursor is waiting for now; False if none is pending. The timer's
+        callback (the burst is over: the next move loads at once), and also called when the agent
+        opens the row, who must not see the previous one."""
+        pending = self._detail_pending
+        self._cancel_detail()
+        if pending is None or pending != self._current_id:
+            return False
+        self.load_detail(pending)
+        return True
 
     @on(QueueList.Selected)
     def _on_selected(self, event: QueueList.Selected) -> None:
+        self.flush_detail()
         self.add_class("-detail-open")
         self.query_one("#detail").focus()
 
     def _show_empty_detail(self) -> None:
         now = self.clock.now()
         self.query_one(MentionDetail).show(None, (), now)
+        self.query_one(SlaSection).show((), now)
+        self.query_one(TriageSection).show(None)
         self.query_one(OutboxStatusView).show(())
         self.query_one(CustomerCardView).show(None)
         self.query_one(HistoryView).show((), None)
@@ -281,16 +350,25 @@ class MainScreen(Screen[None]):
         card = await self.store.customer_card(mention.customer_id)
         history = await self.store.customer_history(mention.customer_id, limit=30)
         events = await self.store.events(mention_id)
+        sla = await self.store.sla_outcomes(mention_id)
         if mention_id != self._current_id:
             return  # the cursor moved on while we read
         # One frame for the whole pane, not one per widget: bytes matter on slow links.
         with self.app.batch_update():
             self.query_one(MentionDetail).show(mention, thread, self.clock.now())
+            self.query_one(SlaSection).show(sla, self.clock.now(), self._sla_warn(sla))
+            self.query_one(TriageSection).show(mention)
             self.query_one(OutboxStatusView).show(outbox)
             self.query_one(CustomerCardView).show(card)
             self.query_one(HistoryView).show(history, mention_id)
             self.query_one(ActivityView).show(events)
             self.query_one("#detail", VerticalScroll).scroll_home(animate=False)
+
+    def _sla_warn(self, outcomes: Sequence[SlaOutcome]) -> int:
+        """The amber window of the mention's policy (the section's default without one)."""
+        rules = self.config.sla.rules
+        policy = rules.policies.get(outcomes[0].policy) if outcomes else None
+        return (policy or rules.policies[rules.default]).warn
 
     async def _after_change(self, mention_id: int) -> None:
         """Repaint what an action on one mention changed: its row, its detail, the counters."""
@@ -336,6 +414,8 @@ class MainScreen(Screen[None]):
             return
         draft = await self.store.draft(row.id)
         text = draft.text if draft is not None else ""
+        if draft is not None and draft.template_id is not None:
+            self.remember_template(row.id, draft.template_id)  # its actions apply on send
         if draft is None:
             # A reply the channel refused comes back for editing: sending it again queues a
             # new outbox row, and the failed one stays visible with the server's reason.
@@ -369,7 +449,8 @@ class MainScreen(Screen[None]):
             return
         # Saved on every change so nothing typed is lost when the agent moves or the app dies.
         await self.store.save_draft(
-            self._composing_for, event.text, None, now=int(self.clock.now())
+            self._composing_for, event.text, self.draft_template(self._composing_for),
+            now=int(self.clock.now()),
         )
 
     async def _template_context(self, mention_id: int) -> TemplateContext | None:
@@ -414,9 +495,13 @@ class MainScreen(Screen[None]):
         context = await self._template_context(row.id)
         if context is None:
             return
-        rendered = render(template.body, context, {})
+        body = self.template_body(template)  # without its actions line (applied on send)
+        if body is None:
+            return
+        rendered = render(body, context, {})
         if self._composing_for != row.id:
             await self._open_composer_for(row)
+        self.remember_template(row.id, template.id)
         self.composer.load(rendered.text, placeholders=rendered.missing)
         await self.store.save_draft(row.id, rendered.text, template.id, now=int(self.clock.now()))
         self.composer.focus_editor()
@@ -447,9 +532,11 @@ class MainScreen(Screen[None]):
         except StoreError as error:
             self._say(str(error), severity="error")
             return
+        applied = await self.apply_template_actions(mention_id)
         self.composer.load("")
         self._close_composer()
-        self._say("Reply queued in the outbox; the mention is now pending")
+        self._say("Reply queued in the outbox; " + (f"template actions: {applied}" if applied
+                                                     else "the mention is now pending"))
         await self._after_change(mention_id)
 
     # --- mention actions -----------------------------------------------------------------------
@@ -605,6 +692,12 @@ class MainScreen(Screen[None]):
         keymap = getattr(self.app, "_keymap", {})
         keys = {action.id: self.app.get_key_display_for(action, keymap) for action in ALL_ACTIONS}
         self.app.push_screen(HelpScreen(ALL_ACTIONS, keys))
+
+    def action_stats(self) -> None:
+        # Imported on first use: the charts and reports are not needed to start the desk.
+        from console.screens.stats import StatsScreen
+
+        self.app.push_screen(StatsScreen(self.store, self.clock))
 
     async def action_back(self) -> None:
         if self.has_class("-composing"):

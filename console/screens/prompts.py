@@ -13,6 +13,8 @@ from textual.widgets import Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
 from console.links import Link
+from console.screens.triage_desk import view_of
+from console.triage import DELIGHT_TAG
 from db.models import CHANNELS, QueueFilter, Status
 from widgets.text import untrusted
 
@@ -139,11 +141,22 @@ STATUS_CHOICES: tuple[tuple[str, str], ...] = (
 )
 
 
-class FilterPrompt(ModalScreen[QueueFilter | None]):
-    """Edit the queue filter: status, channel, assignee, tag. Enter applies, escape cancels."""
+# Triage views (console/screens/triage_desk.py): the main queue, the spam lane, delight.
+VIEW_CHOICES: tuple[tuple[str, str], ...] = (
+    ("Main queue (no spam)", "main"),
+    ("Spam / trolls", "spam"),
+    ("Delight", "delight"),
+    ("Everything (spam too)", "all"),
+)
 
+
+class FilterPrompt(ModalScreen[QueueFilter | None]):
+    """Edit the queue filter: view (main, spam, delight), status, channel, assignee, tag.
+    Enter applies, escape cancels."""
+
+    # No margin between the fields: with the triage view the prompt must still fit 80x24.
     DEFAULT_CSS = modal_css("FilterPrompt") + """
-    FilterPrompt Select { margin-bottom: 1; }
+    FilterPrompt Select { margin-bottom: 0; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=False),
                 Binding("ctrl+s", "apply", "Apply", show=False, priority=True)]
@@ -156,14 +169,18 @@ class FilterPrompt(ModalScreen[QueueFilter | None]):
 
     def compose(self) -> ComposeResult:
         current = self._current
+        view = view_of(current)
         with Vertical():
             yield Label("Filter the queue", classes="prompt-title")
+            yield Select(VIEW_CHOICES, value=view, allow_blank=False, id="f-view")
             yield Select(STATUS_CHOICES, value=current.status, allow_blank=False, id="f-status")
             yield Select([(c, c) for c in CHANNELS], value=current.channel or Select.NULL,
                          prompt="Any channel", id="f-channel")
             yield Select([("Assigned to me", self._agent_id), ("Unassigned", "-")],
                          value=current.assignee or Select.NULL, prompt="Anyone", id="f-assignee")
-            yield Input(untrusted(current.tag or "").plain, placeholder="tag (empty: any)",
+            # The delight view is a tag: not repeated in the tag field.
+            tag = None if view == "delight" else current.tag
+            yield Input(untrusted(tag or "").plain, placeholder="tag (empty: any)",
                         id="f-tag")
             yield Label("tab: next field · enter on the tag field or ctrl+s: apply"
                         " · escape: cancel", classes="prompt-hint")
@@ -174,12 +191,14 @@ class FilterPrompt(ModalScreen[QueueFilter | None]):
 
     def action_apply(self) -> None:
         tag = self.query_one("#f-tag", Input).value.strip() or None
+        view = self._value("#f-view") or "main"
         self.dismiss(QueueFilter(
             status=self._value("#f-status") or "active",
             channel=self._value("#f-channel"),
             assignee=self._value("#f-assignee"),
-            tag=tag,
+            tag=DELIGHT_TAG if view == "delight" else tag,
             search=self._current.search,
+            triage=view if view in ("spam", "all") else "main",
         ))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -333,7 +333,7 @@ async def test_a_remapped_key_works_and_the_old_one_does_not(
     demo_store: Store, clock: FrozenClock
 ) -> None:
     config = Config(agent=AgentConfig.from_name("Camille Martin", id="camille"),
-                    keys={"resolve": "x"})
+                    keys={"resolve": "z"})  # a free key: x is "spam"
     app = ComptoirApp(demo_store, config, clock=clock, heartbeat=None)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -341,7 +341,7 @@ async def test_a_remapped_key_works_and_the_old_one_does_not(
         await pilot.press("e")
         await settle(pilot)
         assert (await demo_store.mention(mention_id)).status in ACTIVE_STATUSES  # type: ignore[union-attr]
-        await pilot.press("x")
+        await pilot.press("z")
         await settle(pilot)
         assert (await demo_store.mention(mention_id)).status is Status.RESOLVED  # type: ignore[union-attr]
 

@@ -299,7 +299,9 @@ def test_binding_ids_are_the_keymap_contract() -> None:
     assert BINDING_IDS == (
         "down", "up", "first", "last", "page_down", "page_up", "open", "reply", "template",
         "send", "next_field", "resolve", "reopen", "snooze", "assign", "note", "tag", "links",
-        "search", "filter", "help", "palette", "back", "quit",
+        "search", "filter", "help", "palette", "back", "quit", "spam",
+        "crisis", "pin_note", "listening", "toggle_select", "select_all", "promote",
+        "stats",
     )  # fmt: skip
     assert tuple(DEFAULT_KEYS) == BINDING_IDS
 
