@@ -382,6 +382,21 @@ def parse_time(value: object) -> int:
     return int(moment.timestamp())
 
 
+def opt_time(value: object) -> int | None:
+    """An optional instant (when an author's account was created): epoch seconds, or None when
+    it is missing or malformed. Never raises: a bad date must not cost the item."""
+    try:
+        return parse_time(value)
+    except (ValueError, OverflowError):
+        return None
+
+
+def account_since(created_at: int | None, seen_at: int) -> int | None:
+    """An author's account creation time as a triage signal, or None when it is unknown or
+    later than when we saw the item (a date that cannot be true)."""
+    return created_at if created_at is not None and created_at <= seen_at else None
+
+
 def iso_utc(epoch: float) -> str:
     """Epoch seconds as RFC 3339 with milliseconds and a Z (what the three APIs write)."""
     moment = datetime.fromtimestamp(epoch, UTC)

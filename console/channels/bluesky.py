@@ -9,7 +9,9 @@
 - In: `app.bsky.notification.listNotifications?reasons=mention&reasons=reply` pages backwards
   in time with `cursor`; there is no "since", so our cursor keeps the `indexedAt` of the newest
   notification already taken and a round stops at the first older one. Authors' audience comes
-  from `app.bsky.actor.getProfiles` (the notification's profile view has no counts).
+  from `app.bsky.actor.getProfiles` (the notification's profile view has no counts). The
+  author's `createdAt` and `verification.verifiedStatus` ("valid": verified) feed triage, from
+  the notification's view or else getProfiles; a missing or malformed date is None.
 - Search (listening): `app.bsky.feed.searchPosts` (`q`, `sort=latest`, `limit`, `cursor`)
   answers `{"cursor", "hitsTotal", "posts": [postView]}`; paged back like notifications, down
   to the newest `indexedAt` already taken.
@@ -52,6 +54,7 @@ from .base import (
     ReplyTarget,
     SentReply,
     TransientError,
+    account_since,
     decode_cursor,
     dig,
     encode_cursor,
@@ -64,6 +67,7 @@ from .base import (
     need_str,
     opt_int,
     opt_str,
+    opt_time,
     parse_time,
     retry_after,
     transient_for,
@@ -205,17 +209,25 @@ def safe_text(text: str) -> str:
 # --- parsing ---------------------------------------------------------------------------------
 
 
+def verified_status(view: dict[str, Any]) -> bool | None:
+    """A profile view's `verification.verifiedStatus`: "valid" is verified, any other value
+    ("none", "invalid") is not, and None when the view says nothing."""
+    verification = view.get("verification")
+    status = verification.get("verifiedStatus") if isinstance(verification, dict) else None
+    return status == "valid" if isinstance(status, str) and status else None
+
+
 def parse_profile(view: object) -> Profile:
     if not isinstance(view, dict):
         raise ValueError("profile is not an object")
     handle = need_str(view, "handle")
-    created = opt_str(view, "createdAt")
     return Profile(
         remote_id=need_str(view, "did"),
         handle="@" + handle,
         display_name=opt_str(view, "displayName") or handle,
         audience=opt_int(view, "followersCount"),
-        created_at=parse_time(created) if created else None,
+        verified=verified_status(view) is True,
+        created_at=opt_time(view.get("createdAt")),  # a bad date costs only the date
         bio=opt_str(view, "description") or "",
     )
 
@@ -289,7 +301,8 @@ def _mention(item: object, received_at: int, *,
     need_str(item, "cid")
     if reasons is not None and item.get("reason") not in reasons:
         raise ValueError("notification has no reason")
-    author = parse_profile(need_dict(item, "author"))
+    author_view = need_dict(item, "author")
+    author = parse_profile(author_view)
     record = need_dict(item, "record")
     if record.get("$type") != POST:
         raise ValueError(f"record is not an {POST}")
@@ -318,7 +331,22 @@ def _mention(item: object, received_at: int, *,
         author_remote_id=author.remote_id,
         lang=lang,
         received_at=received_at,
+        author_created_at=account_since(author.created_at, received_at),
+        author_verified=verified_status(author_view),
     )
+
+
+def _with_profile(mention: NewMention, profile: Profile) -> NewMention:
+    """The audience from getProfiles, and the account's age and verification where the
+    notification's own view did not give them."""
+    created = mention.author_created_at
+    if created is None:
+        created = account_since(profile.created_at, mention.received_at or mention.created_at)
+    verified = mention.author_verified
+    if verified is None and profile.verified:
+        verified = True
+    return dataclasses.replace(mention, author_audience=profile.audience,
+                               author_created_at=created, author_verified=verified)
 
 
 # --- the adapter -----------------------------------------------------------------------------
@@ -539,7 +567,7 @@ class BlueskyAdapter(HttpAdapter):
             profiles = {p.remote_id: p for p in await self.lookup_profiles(dids)}
         except (Refused, BadPayload, TransientError, RateLimited):
             return mentions  # audience is a nicety: the mentions land without it
-        return [dataclasses.replace(m, author_audience=profiles[m.author_remote_id].audience)
+        return [_with_profile(m, profiles[m.author_remote_id])
                 if m.author_remote_id in profiles else m for m in mentions]
 
     async def lookup_profiles(self, ids: Sequence[str]) -> list[Profile]:

@@ -44,6 +44,7 @@ from .base import (
     Rejected,
     ReplyTarget,
     SentReply,
+    account_since,
     decode_cursor,
     dig,
     encode_cursor,
@@ -55,6 +56,7 @@ from .base import (
     need_str,
     opt_int,
     opt_str,
+    opt_time,
     parse_time,
     retry_after,
     same_text,
@@ -157,14 +159,14 @@ def account_handle(account: dict[str, Any], instance_host: str) -> str:
 def parse_account(account: object, instance_host: str) -> Profile:
     if not isinstance(account, dict):
         raise ValueError("account is not an object")
-    created = opt_str(account, "created_at")
     note = opt_str(account, "note")
     return Profile(
         remote_id=need_str(account, "id"),
         handle=account_handle(account, instance_host),
         display_name=opt_str(account, "display_name") or need_str(account, "username"),
         audience=opt_int(account, "followers_count"),
-        created_at=parse_time(created) if created else None,
+        # ISO 8601; some servers give midnight of the day. A bad one costs only the date.
+        created_at=opt_time(account.get("created_at")),
         bio=html_to_text(note) if note else "",
     )
 
@@ -243,6 +245,9 @@ def _status_mention(status: dict[str, Any], instance_host: str,
         author_remote_id=author.remote_id,
         lang=opt_str(status, "language"),
         received_at=received_at,
+        author_created_at=account_since(author.created_at, received_at),
+        # Mastodon has no verified flag (profile-link "verification" is not an identity check).
+        author_verified=None,
     )
 
 

@@ -2,7 +2,9 @@
 
 - In: `GET /2/users/:id/mentions` with `since_id` (the high-water mark) and `pagination_token`
   (older pages of the same round), `expansions=author_id` so authors come in `includes.users`.
-  A page with nothing new is `{"meta": {"result_count": 0}}` (no `data`).
+  A page with nothing new is `{"meta": {"result_count": 0}}` (no `data`). The users'
+  `created_at` and `verified` (asked for in `user.fields`) become the triage signals
+  author_created_at/author_verified; a missing or malformed one is None, never a rejection.
 - Search (listening): `GET /2/tweets/search/recent` (last seven days) with `query`, `since_id`
   (our high-water mark), `next_token` (older pages of one round), `max_results` (10 to 100),
   `expansions=author_id` and `user.fields=public_metrics,...`; same page shape as mentions.
@@ -43,6 +45,7 @@ from .base import (
     Rejected,
     ReplyTarget,
     SentReply,
+    account_since,
     decode_cursor,
     dig,
     encode_cursor,
@@ -53,6 +56,7 @@ from .base import (
     need_str,
     opt_int,
     opt_str,
+    opt_time,
     parse_time,
     same_text,
     transient_for,
@@ -108,14 +112,13 @@ def parse_user(user: object) -> Profile:
         raise ValueError("user is not an object")
     metrics = user.get("public_metrics")
     audience = opt_int(metrics, "followers_count") if isinstance(metrics, dict) else 0
-    created = opt_str(user, "created_at")
     return Profile(
         remote_id=_digits(user.get("id"), "user id"),
         handle="@" + need_str(user, "username"),
         display_name=opt_str(user, "name") or need_str(user, "username"),
         audience=audience,
         verified=user.get("verified") is True,
-        created_at=parse_time(created) if created else None,
+        created_at=opt_time(user.get("created_at")),  # a bad date costs only the date
         bio=opt_str(user, "description") or "",
     )
 
@@ -135,7 +138,7 @@ def parse_mentions_page(
         data = []
     if not isinstance(data, list):
         raise BadPayload("'data' is not a list")
-    users: dict[str, Profile] = {}
+    users: dict[str, tuple[Profile, bool | None]] = {}
     includes = body.get("includes")
     if isinstance(includes, dict) and isinstance(includes.get("users"), list):
         for raw_user in includes["users"]:
@@ -143,7 +146,9 @@ def parse_mentions_page(
                 profile = parse_user(raw_user)
             except (ValueError, TypeError, OverflowError):
                 continue  # the tweets by this author are rejected below, with a reason
-            users[profile.remote_id] = profile
+            verified = raw_user.get("verified")  # None when X does not say
+            users[profile.remote_id] = (profile,
+                                        verified if isinstance(verified, bool) else None)
     mentions: list[NewMention] = []
     rejected: list[Rejected] = []
     for tweet in data:
@@ -154,14 +159,15 @@ def parse_mentions_page(
     return mentions, rejected, meta
 
 
-def _mention(tweet: object, users: dict[str, Profile], received_at: int) -> NewMention:
+def _mention(tweet: object, users: dict[str, tuple[Profile, bool | None]],
+             received_at: int) -> NewMention:
     if not isinstance(tweet, dict):
         raise ValueError("tweet is not an object")
     tweet_id = _digits(tweet.get("id"), "tweet id")
     author_id = _digits(tweet.get("author_id"), "author_id")
-    author = users.get(author_id)
-    if author is None:
+    if author_id not in users:
         raise ValueError(f"author {author_id} not in includes.users")
+    author, verified = users[author_id]
     conversation = tweet.get("conversation_id")
     lang = opt_str(tweet, "lang")
     return NewMention(
@@ -178,6 +184,8 @@ def _mention(tweet: object, users: dict[str, Profile], received_at: int) -> NewM
         author_remote_id=author_id,
         lang=None if lang in (None, "und", "qme", "zxx") else lang,
         received_at=received_at,
+        author_created_at=account_since(author.created_at, received_at),
+        author_verified=verified,
     )
 
 

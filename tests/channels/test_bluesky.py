@@ -43,22 +43,34 @@ def session_body(n: int = 1) -> dict[str, Any]:
     }
 
 
-def author(did: str = ZOE, handle: str = "zoe.bsky.social") -> dict[str, Any]:
-    return {"did": did, "handle": handle, "displayName": "Zoé Martin",
+def author(did: str = ZOE, handle: str = "zoe.bsky.social", **extra: Any) -> dict[str, Any]:
+    view = {"did": did, "handle": handle, "displayName": "Zoé Martin",
             "avatar": "https://cdn.bsky.app/img/avatar/plain/x/y@jpeg",
             "associated": {"chat": {"allowIncoming": "following"}},
             "labels": [], "createdAt": "2023-05-01T10:00:00.000Z",
             "indexedAt": "2024-01-01T00:00:00.000Z"}
+    view.update(extra)
+    return view
+
+
+def verification(status: str) -> dict[str, Any]:
+    """app.bsky.actor.defs#verificationState."""
+    verifications = [{"issuer": "did:plc:z72i7hdynmk6r22z27h6tvur",
+                      "uri": "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.graph.verification/3l",
+                      "isValid": status == "valid", "createdAt": "2025-04-21T10:00:00.000Z"}]
+    return {"verifications": verifications if status != "none" else [],
+            "verifiedStatus": status, "trustedVerifierStatus": "none"}
 
 
 def notif(rkey: str, indexed: str, text: str = "@comptoir.bsky.social ma box 😡",
-          reason: str = "mention", **record_extra: Any) -> dict[str, Any]:
+          reason: str = "mention", by: dict[str, Any] | None = None,
+          **record_extra: Any) -> dict[str, Any]:
     record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": text,
                               "createdAt": indexed, "langs": ["fr"]}
     record.update(record_extra)
     return {"uri": f"at://{ZOE}/app.bsky.feed.post/{rkey}",
             "cid": "bafyreig2fjxi3rptqdgylg7e5hmjl6mcke7rn2b6cugzlqq3i4zu6rq52q",
-            "author": author(), "reason": reason, "record": record, "isRead": False,
+            "author": by or author(), "reason": reason, "record": record, "isRead": False,
             "indexedAt": indexed, "labels": []}
 
 
@@ -115,10 +127,53 @@ async def test_login_then_notifications(sky: BlueskyAdapter, wire: Wire,
     assert mention.author_audience == 812 and mention.author_remote_id == ZOE
     assert mention.lang == "fr" and mention.text == "@comptoir.bsky.social ma box 😡"
     assert mention.thread_id is None
+    assert mention.author_created_at == 1682935200  # 2023-05-01T10:00:00.000Z
+    assert mention.author_verified is None  # the view has no `verification`
     assert saved and saved[0].pds_url == PDS and saved[0].access_jwt == "access-1"
     assert not result.more  # the first run takes the newest page only
     assert json.loads(result.next_cursor or "")["seen"].startswith(str(NOW - 100))
     assert result.rate.remaining == 2999
+
+
+async def test_author_age_and_verification(sky: BlueskyAdapter, wire: Wire) -> None:
+    login(wire)
+    wire.on("GET", X + "app.bsky.actor.getProfiles", reply(200, {"profiles": [
+        {**author(), "followersCount": 5, "verification": verification("valid")},
+        {**author("did:plc:bad", "bad.bsky.social", createdAt="2025-12-30T10:00:00Z"),
+         "followersCount": 0}]}, rate()))
+    wire.on("GET", X + "app.bsky.notification.listNotifications", reply(200, {"notifications": [
+        notif("3la", "2025-12-31T23:58:00.000Z",
+              by=author(createdAt="2025-12-31T08:00:00.000Z",
+                        verification=verification("valid"))),
+        notif("3lb", "2025-12-31T23:57:00.000Z", by=author(verification=verification("none"))),
+        notif("3lc", "2025-12-31T23:56:00.000Z",
+              by=author("did:plc:bad", "bad.bsky.social", createdAt="hier")),
+        notif("3ld", "2025-12-31T23:55:00.000Z", by=author(createdAt=None)),
+    ]}, rate()))
+    result = await sky.fetch_mentions(None)
+    assert result.rejected == []  # a missing or malformed date never costs the item
+    fresh, plain, bad, dateless = result.mentions
+    assert (fresh.author_created_at, fresh.author_verified) == (NOW - 16 * 3600, True)
+    assert (plain.author_created_at, plain.author_verified) == (1682935200, False)
+    # What the notification's view lacks comes from getProfiles.
+    assert (bad.author_created_at, bad.author_verified) == (NOW - 2 * 86400 + 10 * 3600, None)
+    assert (dateless.author_created_at, dateless.author_verified) == (1682935200, True)
+
+
+async def test_author_fields_without_profiles(client: httpx.AsyncClient, clock: FrozenClock,
+                                              wire: Wire) -> None:
+    sky = BlueskyAdapter(client, clock, identifier="comptoir.bsky.social", password="pw",
+                         fetch_audience=False)
+    login(wire)
+    wire.on("GET", X + "app.bsky.notification.listNotifications", reply(200, {"notifications": [
+        notif("3la", "2025-12-31T23:58:00.000Z", by=author(createdAt="2027-01-01T00:00:00Z")),
+        notif("3lb", "2025-12-31T23:57:00.000Z",
+              by=author(createdAt=42, verification={"verifiedStatus": 1})),
+    ]}, rate()))
+    result = await sky.fetch_mentions(None)
+    assert result.rejected == []
+    assert [(m.author_created_at, m.author_verified) for m in result.mentions] == [
+        (None, None), (None, None)]  # a date later than we saw it cannot be true
 
 
 async def test_round_pages_back_to_the_mark(sky: BlueskyAdapter, wire: Wire) -> None:

@@ -103,6 +103,8 @@ async def test_notification_becomes_mention(masto: MastodonAdapter, wire: Wire) 
     assert second.author_handle == "@zoe@piaille.fr"  # local acct gets the instance
     assert second.author_name == "Zoé :blobcat:" and second.author_audience == 321
     assert second.created_at == NOW - 600 and second.lang == "fr"
+    assert second.author_created_at == 1667606400  # 2022-11-05T00:00:00.000Z
+    assert second.author_verified is None  # Mastodon has no verified flag
     assert second.text == (
         "@comptoir ma box clignote & rien <depuis> hier 😡 l'appli aussi\n"
         "voir https://status.exemple.fr/incidents/42\n\n#panne merci")
@@ -155,6 +157,23 @@ async def test_malformed_items_rejected_alone(masto: MastodonAdapter, wire: Wire
     wire.on("GET", "/api/v1/notifications", reply(200, text="<html>maintenance</html>"))
     with pytest.raises(BadPayload):
         await masto.fetch_mentions(None)
+
+
+async def test_author_account_age(masto: MastodonAdapter, wire: Wire) -> None:
+    no_date = account("nodate")
+    del no_date["created_at"]
+    wire.on("GET", "/api/v1/notifications", reply(200, [
+        note("14", status("44", account=account("day", created_at="2025-12-30"))),
+        note("13", status("33", account=account("bad", created_at="hier"))),
+        note("12", status("22", account=no_date)),
+        note("11", status("11", account=account("null", created_at=None))),
+    ], rate()))
+    result = await masto.fetch_mentions(None)
+    assert result.rejected == []  # a missing or malformed date never costs the item
+    day, *rest = result.mentions
+    assert day.author_created_at == NOW - 2 * 86400  # a date alone: midnight UTC
+    assert [m.author_created_at for m in rest] == [None, None, None]
+    assert all(m.author_verified is None for m in result.mentions)
 
 
 async def test_rate_limited_iso_reset(masto: MastodonAdapter, wire: Wire) -> None:

@@ -17,7 +17,7 @@ from console.channels.mastodon import MastodonAdapter
 from console.channels.x import XAdapter
 from console.clock import FrozenClock
 from tests.channels.conftest import NOW, Wire, reply
-from tests.channels.test_bluesky import PDS, X, login, notif, rate
+from tests.channels.test_bluesky import PDS, X, author, login, notif, rate, verification
 from tests.channels.test_mastodon import BASE, account, status
 from tests.channels.test_x import page, tweet
 from tests.channels.test_x import rate as x_rate
@@ -54,13 +54,14 @@ async def test_x_search_recent_first_run_then_pages_down_to_since_id(
     params = req.url.params
     assert params["query"] == query and params["max_results"] == "100"
     assert params["expansions"] == "author_id"
-    assert "public_metrics" in params["user.fields"].split(",")
+    assert {"public_metrics", "created_at", "verified"} <= set(params["user.fields"].split(","))
     assert "since_id" not in params and "next_token" not in params
     assert req.headers["authorization"] == "Bearer tok"
     [m] = first.mentions
     assert (m.channel, m.remote_id, m.text) == ("x", "1874000000000000009",
                                                 "ma box fibre & moi")
     assert (m.author_handle, m.author_audience) == ("@zoe_m", 1204)
+    assert (m.author_created_at, m.author_verified) == (1386995755, False)
     assert state(first.next_cursor) == {"q": query, "since": "1874000000000000009"}
     assert not first.more  # the first run takes the newest page only
 
@@ -139,6 +140,8 @@ async def test_mastodon_words_use_v2_search_for_statuses(
     assert [m.remote_id for m in result.mentions] == ["113000000000000009",
                                                       "113000000000000010"]
     assert result.mentions[0].author_handle == "@ana@mastodon.social"
+    assert result.mentions[0].author_created_at == 1667606400  # 2022-11-05T00:00:00.000Z
+    assert result.mentions[0].author_verified is None
     assert state(result.next_cursor)["min"] == "113000000000000010"
     assert result.more  # a full page after the mark
 
@@ -163,7 +166,8 @@ async def test_bluesky_search_posts_then_pages_back_to_the_mark(
     search = X + "app.bsky.feed.searchPosts"
     wire.on("GET", search,
             reply(200, {"cursor": "2", "hitsTotal": 40, "posts": [
-                post_view("3lf9", "2025-12-31T23:58:20.512Z"),
+                post_view("3lf9", "2025-12-31T23:58:20.512Z",
+                          by=author(verification=verification("valid"))),
                 post_view("3lf8", "2025-12-31T23:50:00.000Z")]}, rate()),
             reply(200, {"cursor": "4", "hitsTotal": 40, "posts": [
                 post_view("3lfb", "2026-01-01T00:05:00.000Z"),
@@ -182,6 +186,8 @@ async def test_bluesky_search_posts_then_pages_back_to_the_mark(
     m = first.mentions[0]
     assert (m.channel, m.author_handle, m.author_audience) == ("bluesky", "@zoe.bsky.social",
                                                                812)
+    assert (m.author_created_at, m.author_verified) == (1682935200, True)
+    assert first.mentions[1].author_verified is None  # its view has no `verification`
     assert not first.more and state(first.next_cursor)["q"] == "box fibre"
 
     second = await sky.search("box fibre", first.next_cursor)

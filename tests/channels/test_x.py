@@ -91,7 +91,28 @@ async def test_mention_fields_entities_and_thread(x: XAdapter, wire: Wire) -> No
     assert req.url.params["expansions"] == "author_id"
     assert "public_metrics" in req.url.params["user.fields"]
     assert "conversation_id" in req.url.params["tweet.fields"]
+    assert {"public_metrics", "created_at", "verified"} <= set(
+        req.url.params["user.fields"].split(","))
     assert "since_id" not in req.url.params
+    assert m.author_created_at == 1386995755 and m.author_verified is False  # 2013-12-14T04:35:55Z
+
+
+async def test_author_age_and_verified_from_includes_users(x: XAdapter, wire: Wire) -> None:
+    users = [{**USER, "id": "11", "username": "new_acct", "verified": True,
+              "created_at": "2025-12-30T10:00:00.000Z"},
+             {**USER, "id": "12", "username": "bad_date", "created_at": "hier"},
+             {key: v for key, v in USER.items() if key not in ("created_at", "verified")}
+             | {"id": "13", "username": "silent"},
+             {**USER, "id": "14", "username": "future", "created_at": "2030-01-01T00:00:00Z"}]
+    wire.on("GET", MENTIONS, reply(200, page(
+        [tweet(f"2{i}", "hello", author=f"1{i}") for i in range(1, 5)], users=users), rate()))
+    result = await x.fetch_mentions(None)
+    assert result.rejected == []  # a missing or malformed date never costs the item
+    new, bad, silent, future = result.mentions
+    assert (new.author_created_at, new.author_verified) == (NOW - 2 * 86400 + 10 * 3600, True)
+    assert (bad.author_created_at, bad.author_verified) == (None, False)
+    assert (silent.author_created_at, silent.author_verified) == (None, None)
+    assert future.author_created_at is None  # later than we saw it: cannot be true
 
 
 async def test_long_post_uses_note_tweet(x: XAdapter, wire: Wire) -> None:
