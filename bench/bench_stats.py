@@ -67,7 +67,7 @@ async def bench(path: Path, runs: int) -> list[tuple[str, str, float]]:
                  lambda s=since, u=until, r=received: stats.first_response(
                      store, s, u, received=r)),
                 ("SLA achievement per policy and target",
-                 lambda s=since, u=until: stats.sla_achievement(store, s, u)),
+                 lambda s=since, u=until: stats.sla_achievement(store, s, u, now)),
                 ("backlog by age", lambda: stats.backlog(store, now)),
                 ("per agent", lambda s=since, u=until: stats.agents(store, s, u)),
             ]
