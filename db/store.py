@@ -84,7 +84,7 @@ BULK_RANGE_STATEMENTS: Final = (
 SYSTEM_ACTOR: Final = "system"
 # New breaches marked per statement by mark_breaches: a backlog (a console that was closed over a
 # weekend) is caught up in short write transactions instead of one long one.
-BREACH_BATCH: Final = 5000
+BREACH_BATCH: Final = 2000
 
 # Which outbox states may follow which: failed/unknown go back to queued for a retry.
 # - sending -> queued: the send was deferred (rate limited before the request went out). Safe
@@ -659,10 +659,13 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
             )
         return [SlaOutcome(*r) for r in rows]
 
-    async def mark_breaches(self, now: int) -> int:
+    async def mark_breaches(self, now: int, *, max_batches: int | None = None) -> int:
         """Record as breached every clock still running past its due, even if nobody replies;
         returns how many. Reads only the partial index of running clocks, and writes only when
-        there is something to write (the console calls this every tick)."""
+        there is something to write. The console calls this every tick with ``max_batches=1``:
+        a backlog left by a closed console is then caught up one short write per tick while the
+        agent works, instead of a run of writes competing with the first key presses (reports
+        count a running clock past due as breached meanwhile)."""
         async with self._read():
             late = await self._scalar(
                 "SELECT EXISTS (SELECT 1 FROM sla_outcomes INDEXED BY sla_outcomes_running "
@@ -673,7 +676,9 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
         if not late:
             return 0
         total = 0
+        batches = 0
         while True:
+            batches += 1
             async with self._write():
                 cursor = await self._conn.execute(
                     "UPDATE sla_outcomes SET breached_at = due_at "
@@ -685,7 +690,7 @@ p, isolation_level=None, timeout=busy_timeout_ms / 1000)
                 count = cursor.rowcount
                 await cursor.close()
             total += count
-            if count < BREACH_BATCH:
+            if count < BREACH_BATCH or (max_batches is not None and batches >= max_batches):
                 return total
 
     async def events(self, mention_id: int) -> list[Event]:

@@ -209,7 +209,7 @@ class MainScreen(TriageDeskMixin, CrisisDeskMixin, Screen[None]):
                 changed = True
             # Breaches are recorded as they happen, replied or not (reads an index of running
             # clocks, writes only when one went past due).
-            await self.store.mark_breaches(now)
+            await self.store.mark_breaches(now, max_batches=1)
             if changed:
                 await self.queue.reload(keep=self._current_id)
             self.queue.tick()

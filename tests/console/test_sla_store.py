@@ -300,6 +300,18 @@ async def test_mark_breaches_catches_up_a_backlog_in_batches(
     assert await store.mark_breaches(paris(2026, 11, 30, 11, 0)) == 0
 
 
+async def test_the_console_catches_up_one_batch_per_tick(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import db.store
+
+    monkeypatch.setattr(db.store, "BREACH_BATCH", 2)
+    start = paris(2026, 11, 30, 9, 0)
+    await store.ingest([mention(str(i), start) for i in range(5)], now=start)
+    late = paris(2026, 11, 30, 10, 1)
+    assert [await store.mark_breaches(late, max_batches=1) for _ in range(4)] == [2, 2, 1, 0]
+
+
 async def test_reply_in_time_is_met(store: Store) -> None:
     mid = await ingest_one(store, FRIDAY_1730)
     await store.queue_reply(mid, "Bonjour", author="al", now=paris(2026, 11, 30, 9, 10))
