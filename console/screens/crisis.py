@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.segment import Segment
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, OptionList, SelectionList, Static
-from textual.widgets.option_list import Option
+from textual.strip import Strip
+from textual.widgets import Checkbox, Footer, Label, OptionList, SelectionList, Static
+from textual.widgets.option_list import Option, OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 
 from console.actions import CRISIS_ACTIONS, SCREEN_ACTIONS
@@ -67,6 +69,22 @@ class MentionPicker(SelectionList[int]):
         Binding("g,home", "first", "First", show=False, id="first"),
         Binding("G,end", "last", "Last", show=False, id="last"),
     ]
+
+    def render_line(self, y: int) -> Strip:
+        # The stock button (Checkbox's) draws the same "X" whether a row is selected or not,
+        # told apart by colour alone: on the lowbw theme, or for a colour-blind agent, both look
+        # selected. An unselected row shows an empty box, so the glyph itself says it.
+        strip = super().render_line(y)
+        try:
+            selection = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return strip
+        segments = list(strip)
+        if len(segments) < 2 or segments[1].text != Checkbox.BUTTON_INNER:
+            return strip
+        if selection.value not in self.selected:
+            segments[1] = Segment(" ", segments[1].style, segments[1].control)
+        return Strip(segments, strip.cell_length)
 
 
 class ConfirmPrompt(ModalScreen[bool]):

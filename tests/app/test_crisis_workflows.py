@@ -326,3 +326,14 @@ async def test_a_hostile_cluster_label_stays_text(tmp_path: Path, config: Config
             assert len(crisis(app).rows) == 12
     finally:
         await store.close()
+
+
+async def test_a_selected_row_is_marked_by_its_glyph_not_only_its_colour(app: ComptoirApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_crisis(pilot)
+        await pilot.press("space")  # the first row
+        await settle(pilot)
+        rows = [line for line in shown(app).splitlines() if line.startswith("▊▐")]
+        first, second = rows[0], rows[1]
+        assert first.startswith("▊▐X▌"), first  # selected
+        assert second.startswith("▊▐▌"), second  # not selected: an empty box
