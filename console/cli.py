@@ -25,10 +25,12 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from console.clock import SystemClock
-from console.config import Config, ConfigError, load_config
+from console.config import AgentConfig, Config, ConfigError, load_config
+from console.demo.phrases import AGENT_SIGNATURES
 from console.paths import config_path, default_db_path
 from db.errors import NotADatabase, StoreError
 from db.models import CHANNELS, Status
@@ -323,12 +325,25 @@ async def load_demo(store: Store, *, seed: int, now: int, first_reply_sla: int) 
     return written
 
 
+# The demo's agent is Camille of the generated team (same login and "^Camille" signature as
+# in the demo history): replies sent in a demo are signed by a person, not by "Agent".
+DEMO_AGENT = AgentConfig.from_name("Camille Martin", id="camille",
+                                   signature=AGENT_SIGNATURES["camille"])
+
+
+def demo_config(config: Config) -> Config:
+    """The configuration the demo runs with: the user's, with the demo agent unless
+    config.toml names one."""
+    return replace(config, agent=DEMO_AGENT) if config.agent == AgentConfig() else config
+
+
 async def run_demo(args: argparse.Namespace, config: Config) -> int:
     from console.app import ComptoirApp
     from console.demo.live import SimulatedChannel
 
     if args.speed <= 0:
         return fail("--speed must be greater than 0")
+    config = demo_config(config)
     if args.db is not None:
         path: Path = args.db
         if path.exists():

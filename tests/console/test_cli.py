@@ -182,3 +182,13 @@ def test_demo_starts_in_a_terminal_and_quits_with_q(tmp_path: Path, home: Path) 
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM mentions").fetchone()[0] > 1000
     conn.close()
+
+
+def test_the_demo_signs_as_a_named_agent_unless_config_names_one() -> None:
+    from console.cli import DEMO_AGENT, demo_config
+    from console.config import AgentConfig, Config
+
+    assert demo_config(Config()).agent == DEMO_AGENT
+    assert DEMO_AGENT.signature == "^Camille" and DEMO_AGENT.id == "camille"
+    mine = Config(agent=AgentConfig.from_name("Zoé Roux"))
+    assert demo_config(mine).agent.name == "Zoé Roux"
