@@ -12,7 +12,6 @@ them against ``textual.keys`` so a Textual upgrade that changes them fails loudl
 
 from __future__ import annotations
 
-import difflib
 import re
 import string
 import tomllib
@@ -30,6 +29,7 @@ from console.listening_config import (
     parse_crisis,
     parse_listening,
 )
+from console.toml_words import choice_hint, did_you_mean, toml_type_name
 from console.triage import TriageConfig
 from console.triage_config import parse_triage
 
@@ -251,7 +251,7 @@ def _normalize_key(token: str) -> str:
     elif base.lower() in _NAMED_KEYS or base.lower() in _CHARACTER_KEY_NAMES:
         key = base.lower()
     else:
-        suggestion = _did_you_mean(base.lower(), _NAMED_KEYS | _CHARACTER_KEY_NAMES)
+        suggestion = did_you_mean(base.lower(), _NAMED_KEYS | _CHARACTER_KEY_NAMES)
         raise ValueError(f"unknown key {base!r} in {token!r}{suggestion}")
     return "+".join([*sorted(mods), key])
 
@@ -340,28 +340,6 @@ def _syntax_message(path: Path, message: str, text: str) -> str:
     return f"{path}:{line}:{column}: {message}"
 
 
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def toml_type_name(value: object) -> str:
-    # TOML's vocabulary, since that is what the agent wrote.
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return "a date/time"
-
-
 def _first_name(name: str) -> str:
     parts = name.split()
     return parts[0] if parts else name
@@ -396,7 +374,7 @@ class _Checker:
         for key in table:
             if key not in known:
                 where = f"{prefix}.{key}" if prefix else key
-                hint = _did_you_mean(key, known) or f" (expected one of: {', '.join(known)})"
+                hint = choice_hint(key, known)
                 self.problem(where, f"unknown setting{hint}")
 
     def text(
@@ -551,10 +529,7 @@ class _Checker:
         for binding, value in table.items():
             where = f"keys.{binding}"
             if binding not in DEFAULT_KEYS:
-                hint = _did_you_mean(binding, BINDING_IDS) or (
-                    f" (expected one of: {', '.join(BINDING_IDS)})"
-                )
-                self.problem(where, f"unknown binding id{hint}")
+                self.problem(where, f"unknown binding id{choice_hint(binding, BINDING_IDS)}")
                 continue
             # Both `reply = "r,ctrl+r"` and `reply = ["r", "ctrl+r"]` read naturally in TOML.
             if isinstance(value, list) and value and all(isinstance(v, str) for v in value):

@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from console.toml_words import toml_type_name
+
 LISTENING_KEYS: Final = ("keywords", "hashtags", "competitors", "interval_minutes")
 CRISIS_KEYS: Final = ("keywords", "window_minutes", "baseline_hours", "min_count", "ratio",
                       "sigmas", "clusters")
@@ -77,12 +79,6 @@ class CrisisSettings:
     clusters: bool = True
 
 
-def _type_name(value: object) -> str:
-    from console.config import toml_type_name  # lazy: console.config imports this module
-
-    return toml_type_name(value)
-
-
 def _unknown(table: Mapping[str, Any], section: str, known: tuple[str, ...],
              problems: Problems) -> None:
     for key in table:
@@ -97,7 +93,7 @@ def _terms(table: Mapping[str, Any], key: str, where: str, problems: Problems, *
         return ()
     value = table[key]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append((where, f"expected an array of strings, got {_type_name(value)}"))
+        problems.append((where, f"expected an array of strings, got {toml_type_name(value)}"))
         return ()
     if len(value) > MAX_TERMS:
         problems.append((where, f"at most {MAX_TERMS} terms, got {len(value)}"))
@@ -128,7 +124,7 @@ def _number(table: Mapping[str, Any], key: str, where: str, default: float, prob
     ok = isinstance(value, int) if integer else isinstance(value, int | float)
     if isinstance(value, bool) or not ok:
         wanted = "a whole number" if integer else "a number"
-        problems.append((where, f"expected {wanted}, got {_type_name(value)}"))
+        problems.append((where, f"expected {wanted}, got {toml_type_name(value)}"))
         return default
     if value < minimum:
         problems.append((where, f"expected at least {minimum:g}, got {value}"))
@@ -162,7 +158,8 @@ def parse_crisis(table: Mapping[str, Any]) -> tuple[CrisisSettings, Problems]:
         window = d.window_minutes
     clusters = table.get("clusters", d.clusters)
     if not isinstance(clusters, bool):
-        problems.append(("crisis.clusters", f"expected true or false, got {_type_name(clusters)}"))
+        problems.append(("crisis.clusters",
+                         f"expected true or false, got {toml_type_name(clusters)}"))
         clusters = d.clusters
     settings = CrisisSettings(
         keywords=_terms(table, "keywords", "crisis.keywords", problems),

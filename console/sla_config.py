@@ -47,7 +47,6 @@ midnight are rejected: write ``fri = ["22:00-24:00"]`` and ``sat = ["00:00-06:00
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -61,7 +60,6 @@ from console.calendars import (
     parse_hhmm,
     weekday_index,
 )
-from console.config import toml_type_name
 from console.sla import WARN_SECONDS
 from console.sla_policy import (
     DEFAULT_PAUSE_STATUSES,
@@ -72,6 +70,7 @@ from console.sla_policy import (
     SlaRule,
     SlaRules,
 )
+from console.toml_words import choice_hint, toml_type_name
 from db.models import CHANNELS, Status
 
 DEFAULT_PRESET = "one-hour"  # what an absent [sla] section means (config.py's old default)
@@ -100,14 +99,6 @@ class SlaConfigError(ValueError):
 
 
 
-def _hint(word: str, choices: Iterable[str]) -> str:
-    choices = list(choices)
-    close = difflib.get_close_matches(word, choices, n=1)
-    return (
-        f" (did you mean {close[0]!r}?)" if close else f" (expected one of: {', '.join(choices)})"
-    )
-
-
 def parse_sla_section(table: Mapping[str, Any] | None, *, prefix: str = "sla") -> SlaRules:
     """Validate the ``[sla]`` table (None or empty: the "one-hour" preset)."""
     parser = _Parser(prefix)
@@ -130,7 +121,7 @@ class _Parser:
     def unknown(self, table: Mapping[str, Any], where: str, known: tuple[str, ...]) -> None:
         for key in table:
             if key not in known:
-                self.problem(f"{where}{key}", f"unknown setting{_hint(key, known)}")
+                self.problem(f"{where}{key}", f"unknown setting{choice_hint(key, known)}")
 
     # --- scalar helpers -----------------------------------------------------------------------
 
@@ -184,7 +175,7 @@ class _Parser:
         self.unknown(table, "", _SECTION_KEYS)
         preset = self.string(table, "preset", "preset")
         if preset is not None and preset not in PRESETS:
-            self.problem("preset", f"unknown preset {preset!r}{_hint(preset, PRESETS)}")
+            self.problem("preset", f"unknown preset {preset!r}{choice_hint(preset, PRESETS)}")
             preset = None
         warn = self.minutes(table, "warn_minutes", "warn_minutes", allow_zero=True)
         legacy_first = self.minutes(table, "first_reply_minutes", "first_reply_minutes")
@@ -210,7 +201,8 @@ class _Parser:
 
         default = self.string(table, "default", "default")
         if default is not None and default not in known_names:
-            self.problem("default", f"unknown policy {default!r}{_hint(default, known_names)}")
+            hint = choice_hint(default, known_names)
+            self.problem("default", f"unknown policy {default!r}{hint}")
         if default is None and "default" not in table:
             if preset is not None:
                 default = preset
@@ -400,7 +392,7 @@ class _Parser:
                     names = self.calendar_names
                     self.problem(
                         f"{where}.calendar",
-                        f"unknown calendar {calendar_name!r}{_hint(calendar_name, names)}",
+                        f"unknown calendar {calendar_name!r}{choice_hint(calendar_name, names)}",
                     )
             targets = {
                 target: self.minutes(table, f"{target}_minutes", f"{where}.{target}_minutes")
@@ -423,7 +415,7 @@ class _Parser:
                         if status not in _PAUSABLE:
                             self.problem(
                                 f"{where}.pause_statuses",
-                                f"unknown status {status!r}{_hint(status, _PAUSABLE)}",
+                                f"unknown status {status!r}{choice_hint(status, _PAUSABLE)}",
                             )
                     pause = frozenset(statuses or ())
             own_warn = self.minutes(table, "warn_minutes", f"{where}.warn_minutes", allow_zero=True)
@@ -462,7 +454,7 @@ class _Parser:
                 self.problem(f"{where}.policy", "expected the name of the policy this rule picks")
             elif policy is not None and policy not in policies:
                 self.problem(
-                    f"{where}.policy", f"unknown policy {policy!r}{_hint(policy, policies)}"
+                    f"{where}.policy", f"unknown policy {policy!r}{choice_hint(policy, policies)}"
                 )
             channels = (
                 self.strings(table["channel"], f"{where}.channel") if ("channel" in table) else []
@@ -470,7 +462,8 @@ class _Parser:
             for channel in channels or []:
                 if channel not in CHANNELS:
                     self.problem(
-                        f"{where}.channel", f"unknown channel {channel!r}{_hint(channel, CHANNELS)}"
+                        f"{where}.channel",
+                        f"unknown channel {channel!r}{choice_hint(channel, CHANNELS)}",
                     )
             priorities = (
                 self.integers(table["priority"], f"{where}.priority") if "priority" in table else []

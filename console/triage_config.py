@@ -21,13 +21,13 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
+from console.toml_words import choice_hint, toml_type_name
 from console.triage import DEFAULT_KEYWORDS, LANGUAGES, TriageConfig, fold
 
 TRIAGE_KEYS: Final = ("audience_threshold", "spam_threshold", "loyal_after", "new_account_days",
@@ -40,32 +40,11 @@ _PHRASE: Final = re.compile(r"[\w' .-]+\*?")
 Problems = list[tuple[str, str]]
 
 
-def _type_name(value: object) -> str:
-    # TOML's vocabulary, since that is what the agent wrote.
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return "a date/time"
-
-
 def _unknown(table: Mapping[str, Any], where: str, known: tuple[str, ...],
              problems: Problems) -> None:
     for key in table:
         if key not in known:
-            close = difflib.get_close_matches(key, list(known), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else (
-                f" (expected one of: {', '.join(known)})"
-            )
-            problems.append((f"{where}.{key}", f"unknown setting{hint}"))
+            problems.append((f"{where}.{key}", f"unknown setting{choice_hint(key, known)}"))
 
 
 def _count(table: Mapping[str, Any], key: str, default: int, minimum: int,
@@ -75,7 +54,7 @@ def _count(table: Mapping[str, Any], key: str, default: int, minimum: int,
     value = table[key]
     where = f"triage.{key}"
     if isinstance(value, bool) or not isinstance(value, int):
-        problems.append((where, f"expected a whole number, got {_type_name(value)}"))
+        problems.append((where, f"expected a whole number, got {toml_type_name(value)}"))
         return default
     if value < minimum:
         problems.append((where, f"expected a number of at least {minimum}, got {value}"))
@@ -86,7 +65,7 @@ def _count(table: Mapping[str, Any], key: str, default: int, minimum: int,
 def _entry(value: Any, where: str, problems: Problems) -> str | None:
     """One word, phrase or handle: a short single line without control characters."""
     if not isinstance(value, str):
-        problems.append((where, f"expected a string, got {_type_name(value)}"))
+        problems.append((where, f"expected a string, got {toml_type_name(value)}"))
         return None
     text = value.strip()
     if not text:
@@ -107,7 +86,7 @@ def _block_list(table: Mapping[str, Any], problems: Problems) -> tuple[str, ...]
     value = table["block_list"]
     if not isinstance(value, list):
         problems.append(("triage.block_list",
-                         f"expected an array of strings, got {_type_name(value)}"))
+                         f"expected an array of strings, got {toml_type_name(value)}"))
         return ()
     if len(value) > MAX_ENTRIES:
         problems.append(("triage.block_list", f"too many entries ({len(value)}, at most "
@@ -130,7 +109,7 @@ def _keywords(table: Mapping[str, Any], problems: Problems) -> Mapping[str, Mapp
     if not isinstance(section, dict):
         problems.append(("triage.keywords",
                          "expected a table of languages ([triage.keywords.fr]), got "
-                         f"{_type_name(section)}"))
+                         f"{toml_type_name(section)}"))
         return _frozen(merged)
     _unknown(section, "triage.keywords", LANGUAGES, problems)
     for lang in LANGUAGES:
@@ -140,7 +119,7 @@ def _keywords(table: Mapping[str, Any], problems: Problems) -> Mapping[str, Mapp
         where = f"triage.keywords.{lang}"
         if not isinstance(words, dict):
             problems.append((where, f'expected a table of "word" = weight, got '
-                             f"{_type_name(words)}"))
+                             f"{toml_type_name(words)}"))
             continue
         if len(words) > MAX_ENTRIES:
             problems.append((where, f"too many words ({len(words)}, at most {MAX_ENTRIES})"))
@@ -155,7 +134,8 @@ def _keywords(table: Mapping[str, Any], problems: Problems) -> Mapping[str, Mapp
                                  "optional * at the end for a prefix"))
                 continue
             if isinstance(weight, bool) or not isinstance(weight, int):
-                problems.append((at, f"expected a whole-number weight, got {_type_name(weight)}"))
+                got = toml_type_name(weight)
+                problems.append((at, f"expected a whole-number weight, got {got}"))
                 continue
             if not 0 <= weight <= MAX_WEIGHT:
                 problems.append((at, f"expected a weight from 0 to {MAX_WEIGHT}, got {weight}"))
