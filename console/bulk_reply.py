@@ -65,14 +65,9 @@ async def prepare_bulk_replies(
             continue
         card = await store.customer_card(mention.customer_id)
         customer = card.customer if card is not None else None
-        context = TemplateContext(
-            customer_first_name=customer.first_name if customer else mention.author_name,
-            customer_display_name=customer.display_name if customer else mention.author_name,
-            customer_handle=mention.author_handle,
-            agent_name=agent.name,
-            agent_first_name=agent.first_name,
+        context = TemplateContext.for_mention(
+            mention, customer, agent_name=agent.name, agent_first_name=agent.first_name,
             agent_signature=agent.signature,
-            channel=mention.channel,
         )
         rendered = render(body, context, fields or {})
         if rendered.missing:

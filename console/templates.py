@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from console.untrusted import clean
-from db.models import Customer, Identity
+from db.models import Customer, Identity, Mention
 
 # `customer.first_name`, `order_id`: identifiers, optionally dotted. Anything else between braces
 # (spaces, punctuation) is an authoring mistake we report rather than guess about.
@@ -105,6 +105,28 @@ class TemplateContext:
             agent_first_name=agent_first_name,
             agent_signature=agent_signature,
             channel=channel if channel is not None else (identity.channel if identity else ""),
+        )
+
+    @classmethod
+    def for_mention(
+        cls,
+        mention: Mention,
+        customer: Customer | None,
+        *,
+        agent_name: str,
+        agent_first_name: str,
+        agent_signature: str,
+    ) -> TemplateContext:
+        """The context of a reply to `mention` (single or bulk): the customer's names, or the
+        author's name as the mention gave it when the customer row is gone."""
+        return cls(
+            customer_first_name=customer.first_name if customer else mention.author_name,
+            customer_display_name=customer.display_name if customer else mention.author_name,
+            customer_handle=mention.author_handle,
+            agent_name=agent_name,
+            agent_first_name=agent_first_name,
+            agent_signature=agent_signature,
+            channel=mention.channel,
         )
 
     def value(self, name: str) -> str:

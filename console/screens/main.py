@@ -460,14 +460,9 @@ class MainScreen(TriageDeskMixin, CrisisDeskMixin, Screen[None]):
         card = await self.store.customer_card(mention.customer_id)
         agent = self.config.agent
         customer = card.customer if card is not None else None
-        return TemplateContext(
-            customer_first_name=customer.first_name if customer else mention.author_name,
-            customer_display_name=customer.display_name if customer else mention.author_name,
-            customer_handle=mention.author_handle,
-            agent_name=agent.name,
-            agent_first_name=agent.first_name,
+        return TemplateContext.for_mention(
+            mention, customer, agent_name=agent.name, agent_first_name=agent.first_name,
             agent_signature=agent.signature,
-            channel=mention.channel,
         )
 
     async def action_template(self) -> None:
