@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -232,9 +232,19 @@ def parse_profile(view: object) -> Profile:
     )
 
 
+PageResult = tuple[list[NewMention], list[Rejected], str | None, float | None, bool]
+
+
+class PageParser(Protocol):
+    """parse_notifications or parse_posts: one page of records."""
+
+    def __call__(self, body: object, *, received_at: int,
+                 seen: float | None = None) -> PageResult: ...
+
+
 def parse_notifications(
     body: object, *, received_at: int, seen: float | None = None
-) -> tuple[list[NewMention], list[Rejected], str | None, float | None, bool]:
+) -> PageResult:
     """A listNotifications page: (mentions, rejected, api cursor, newest indexedAt on the page,
     whether the page reached notifications at or before `seen`). BadPayload if the page is not
     the documented shape; a bad item is rejected alone; other reasons are skipped."""
@@ -244,7 +254,7 @@ def parse_notifications(
 
 def parse_posts(
     body: object, *, received_at: int, seen: float | None = None
-) -> tuple[list[NewMention], list[Rejected], str | None, float | None, bool]:
+) -> PageResult:
     """A searchPosts page (`posts` of postView), with the same result as parse_notifications."""
     return _parse_feed(body, "posts", received_at=received_at, seen=seen, reasons=None)
 
@@ -252,7 +262,7 @@ def parse_posts(
 def _parse_feed(
     body: object, key: str, *, received_at: int, seen: float | None,
     reasons: tuple[str, ...] | None,
-) -> tuple[list[NewMention], list[Rejected], str | None, float | None, bool]:
+) -> PageResult:
     if not isinstance(body, dict):
         raise BadPayload(f"{key} page is not a JSON object")
     items = body.get(key)
@@ -503,49 +513,36 @@ class BlueskyAdapter(HttpAdapter):
 
     # --- in --------------------------------------------------------------------------------
     async def fetch_mentions(self, cursor: str | None) -> FetchResult:
-        state = decode_cursor(cursor)
-        seen_text, page, top_text = state.get("seen"), state.get("page"), state.get("top")
-        seen = _float_or_none(seen_text)
         params: list[tuple[str, str | int]] = [("limit", self._page_size)]
         params += [("reasons", reason) for reason in REASONS]
-        if page:
-            params.append(("cursor", page))
-        response = await self._xrpc("GET", "app.bsky.notification.listNotifications",
-                                    params=params)
-        mentions, rejected, api_cursor, newest, reached = parse_notifications(
-            json_object(response), received_at=int(self._now()), seen=seen)
-        top = _float_or_none(top_text)
-        if newest is not None and (top is None or newest > top):
-            top = newest
-        if mentions and self._fetch_audience:
-            mentions = await self._with_audience(mentions)
-        if seen is not None and api_cursor and not reached and newest is not None:
-            next_state = {"seen": seen_text, "page": api_cursor, "top": _fmt(top)}
-            more = True
-        else:  # round done; the first run takes the newest page only
-            mark = top if top is not None else seen
-            next_state = {"seen": _fmt(mark)}
-            more = False
-        next_cursor = encode_cursor(next_state) if next_state.get("seen") else None
-        return FetchResult(mentions, next_cursor, self._rate, rejected, more)
+        return await self._round_page("app.bsky.notification.listNotifications", params,
+                                      decode_cursor(cursor), parse_notifications, carry={})
 
     async def search(self, query: str, cursor: str | None) -> FetchResult:
         """Posts matching `query` (searchPosts, newest first), newer than the cursor's mark.
 
-        Like fetch_mentions: the first run takes the newest page only; later runs page back
-        with the API cursor until they reach posts already taken. The cursor remembers its
-        query (a cursor from another query starts afresh)."""
+        Pages like fetch_mentions. The cursor remembers its query (a cursor from another query
+        starts afresh)."""
         state = decode_cursor(cursor)
         if state.get("q") != query:
             state = {}
-        seen_text, page, top_text = state.get("seen"), state.get("page"), state.get("top")
-        seen = _float_or_none(seen_text)
         params: list[tuple[str, str | int]] = [("q", query), ("sort", "latest"),
                                                ("limit", self._page_size)]
+        return await self._round_page("app.bsky.feed.searchPosts", params, state, parse_posts,
+                                      carry={"q": query})
+
+    async def _round_page(self, nsid: str, params: list[tuple[str, str | int]],
+                          state: Mapping[str, str], parse: PageParser, *,
+                          carry: Mapping[str, str]) -> FetchResult:
+        """One page of a round, for mentions and search alike: the first run takes the newest
+        page only; later runs page back with the API cursor until they reach records already
+        taken. `carry` goes into every cursor (search keeps its query there)."""
+        seen_text, page, top_text = state.get("seen"), state.get("page"), state.get("top")
+        seen = _float_or_none(seen_text)
         if page:
-            params.append(("cursor", page))
-        response = await self._xrpc("GET", "app.bsky.feed.searchPosts", params=params)
-        mentions, rejected, api_cursor, newest, reached = parse_posts(
+            params = [*params, ("cursor", page)]
+        response = await self._xrpc("GET", nsid, params=params)
+        mentions, rejected, api_cursor, newest, reached = parse(
             json_object(response), received_at=int(self._now()), seen=seen)
         top = _float_or_none(top_text)
         if newest is not None and (top is None or newest > top):
@@ -553,10 +550,10 @@ class BlueskyAdapter(HttpAdapter):
         if mentions and self._fetch_audience:
             mentions = await self._with_audience(mentions)
         if seen is not None and api_cursor and not reached and newest is not None:
-            next_state = {"q": query, "seen": seen_text, "page": api_cursor, "top": _fmt(top)}
+            next_state = {**carry, "seen": seen_text, "page": api_cursor, "top": _fmt(top)}
             more = True
-        else:
-            next_state = {"q": query, "seen": _fmt(top if top is not None else seen)}
+        else:  # round done
+            next_state = {**carry, "seen": _fmt(top if top is not None else seen)}
             more = False
         next_cursor = encode_cursor(next_state) if next_state.get("seen") else None
         return FetchResult(mentions, next_cursor, self._rate, rejected, more)

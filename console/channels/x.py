@@ -22,7 +22,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import httpx
@@ -260,67 +260,48 @@ class XAdapter(HttpAdapter):
 
     # --- in --------------------------------------------------------------------------------
     async def fetch_mentions(self, cursor: str | None) -> FetchResult:
+        return await self._round_page(f"/2/users/{self._user_id}/mentions",
+                                      {"max_results": self._page_size}, decode_cursor(cursor),
+                                      page_param="pagination_token", carry={})
+
+    async def search(self, query: str, cursor: str | None) -> FetchResult:
+        """Recent posts matching `query` (X search operators), newer than the cursor's mark.
+
+        Pages like fetch_mentions. The cursor remembers its query: a cursor from another query
+        starts afresh instead of skipping that query's posts."""
         state = decode_cursor(cursor)
+        if state.get("q") != query:
+            state = {}
+        # Search takes 10 to 100 (mentions go down to 5).
+        params: dict[str, str | int] = {"query": query, "max_results": max(10, self._page_size)}
+        return await self._round_page("/2/tweets/search/recent", params, state,
+                                      page_param="next_token", carry={"q": query})
+
+    async def _round_page(self, path: str, params: dict[str, str | int],
+                          state: Mapping[str, str], *, page_param: str,
+                          carry: Mapping[str, str]) -> FetchResult:
+        """One page of a round, for mentions and search alike: the first run takes the newest
+        page only (no backfill of 800); later runs page back with the page token down to
+        `since_id`. `carry` goes into every cursor (search keeps its query there)."""
         since, page, top = state.get("since"), state.get("page"), state.get("top")
-        params: dict[str, str | int] = {
-            "max_results": self._page_size,
-            "expansions": "author_id",
-            "tweet.fields": TWEET_FIELDS,
-            "user.fields": USER_FIELDS,
-        }
+        params = {**params, "expansions": "author_id", "tweet.fields": TWEET_FIELDS,
+                  "user.fields": USER_FIELDS}
         if since:
             params["since_id"] = since
         if page:
-            params["pagination_token"] = page
-        response = await self._call("GET", f"/2/users/{self._user_id}/mentions", params=params)
+            params[page_param] = page
+        response = await self._call("GET", path, params=params)
         mentions, rejected, meta = parse_mentions_page(
             json_object(response), received_at=int(self._now()))
         newest = meta.get("newest_id") if isinstance(meta.get("newest_id"), str) else None
         next_token = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
         top = top or newest
         if since and next_token:  # older pages of this round, down to since_id
-            next_state = {"since": since, "page": next_token, "top": top}
+            next_state: dict[str, str | None] = {**carry, "since": since, "page": next_token,
+                                                 "top": top}
             more = True
-        else:  # round done (the first run takes only the newest page: no backfill of 800)
-            next_state = {"since": top or since}
-            more = False
-        return FetchResult(mentions, encode_cursor(next_state) if next_state["since"] else None,
-                           self._rate, rejected, more)
-
-    async def search(self, query: str, cursor: str | None) -> FetchResult:
-        """Recent posts matching `query` (X search operators), newer than the cursor's mark.
-
-        Pages like fetch_mentions: the first run takes the newest page only; later runs page
-        back with `next_token` down to `since_id`. The cursor remembers its query: a cursor
-        from another query starts afresh instead of skipping that query's posts."""
-        state = decode_cursor(cursor)
-        if state.get("q") != query:
-            state = {}
-        since, page, top = state.get("since"), state.get("page"), state.get("top")
-        params: dict[str, str | int] = {
-            "query": query,
-            # Search takes 10 to 100 (mentions go down to 5).
-            "max_results": max(10, self._page_size),
-            "expansions": "author_id",
-            "tweet.fields": TWEET_FIELDS,
-            "user.fields": USER_FIELDS,
-        }
-        if since:
-            params["since_id"] = since
-        if page:
-            params["next_token"] = page
-        response = await self._call("GET", "/2/tweets/search/recent", params=params)
-        mentions, rejected, meta = parse_mentions_page(
-            json_object(response), received_at=int(self._now()))
-        newest = meta.get("newest_id") if isinstance(meta.get("newest_id"), str) else None
-        next_token = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
-        top = top or newest
-        if since and next_token:
-            next_state: dict[str, str | None] = {"q": query, "since": since,
-                                                 "page": next_token, "top": top}
-            more = True
-        else:
-            next_state = {"q": query, "since": top or since}
+        else:  # round done
+            next_state = {**carry, "since": top or since}
             more = False
         return FetchResult(mentions, encode_cursor(next_state) if next_state["since"] else None,
                            self._rate, rejected, more)
