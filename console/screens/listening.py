@@ -146,7 +146,9 @@ class ListeningScreen(Screen[None]):
             self.notify("No result selected", severity="warning", markup=False)
             return
         if result.promoted_mention_id is not None:
-            self.notify(f"Already in the queue (mention {result.promoted_mention_id})",
+            # Ids only today, but every notice goes through clean(), so quoting a handle later
+            # stays safe.
+            self.notify(clean(f"Already in the queue (mention {result.promoted_mention_id})"),
                         markup=False)
             return
         try:
@@ -157,7 +159,7 @@ class ListeningScreen(Screen[None]):
         except StoreError as error:
             self.notify(clean(str(error), max_chars=300), severity="error", markup=False)
             return
-        self.notify(f"Promoted to the queue as mention {mention_id}", markup=False)
+        self.notify(clean(f"Promoted to the queue as mention {mention_id}"), markup=False)
         await self.reload()
 
     def action_back(self) -> None:
