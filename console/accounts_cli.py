@@ -330,12 +330,9 @@ async def run_sync_once(path: Path, config: Config, *, clock: Clock | None = Non
         return 0
     store = await Store.open(path, create=False)
     try:
-        from console import triage
+        from console.equip import equip_store
 
-        triage.install(store, config.triage)  # fetched mentions are triaged as they land
-        from console.sla_planner import install_planner
-
-        install_planner(store, config.sla.rules)
+        equip_store(store, config)  # fetched mentions: triage, SLA, crisis topics
         accounts, extra = first_per_channel(await list_accounts(store))
         if not accounts:
             print(f"No accounts to sync (add one with: {ADD_HINT})")

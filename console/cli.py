@@ -273,12 +273,9 @@ async def run_console(path: Path, config: Config, *, theme: str | None) -> int:
     clock = SystemClock()
     store = await Store.open(path)
     try:
-        from console import triage
+        from console.equip import equip_store
 
-        triage.install(store, config.triage)  # every mention synced from now on is triaged
-        from console.sla_planner import install_planner
-
-        install_planner(store, config.sla.rules)  # policies, business hours, pauses
+        equip_store(store, config)  # every mention synced from now on: triage, SLA, topics
         async with AsyncExitStack() as resources:
 
             async def sync_factory() -> object:
@@ -356,16 +353,10 @@ async def run_demo(args: argparse.Namespace, config: Config) -> int:
     sla = config.sla.first_reply_minutes * 60
     store = await Store.open(path)
     try:
-        from console.crisis import install
         from console.demo.generator import demo_watch_list
+        from console.equip import equip_store
 
-        install(store, config.crisis)
-        from console import triage
-
-        triage.install(store, config.triage)
-        from console.sla_planner import install_planner
-
-        install_planner(store, config.sla.rules)
+        equip_store(store, config)
         await load_demo(store, seed=args.seed, now=int(clock.now()), first_reply_sla=sla)
         # The demo listens for Fibrelle and its competitors unless config.toml says otherwise.
         listening = demo_watch_list() if config.listening.empty else config.listening
@@ -391,12 +382,9 @@ async def run_seed(args: argparse.Namespace, config: Config) -> int:
     sla = config.sla.first_reply_minutes * 60
     store = await Store.open(path)
     try:
-        from console import triage
+        from console.equip import equip_store
 
-        triage.install(store, config.triage)
-        from console.sla_planner import install_planner
-
-        install_planner(store, config.sla.rules)
+        equip_store(store, config)
         started = time.perf_counter()
         written = await store.bulk_load(
             bulk_customers(args.mentions, args.seed),
