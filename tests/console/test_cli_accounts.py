@@ -6,12 +6,9 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import logging
-import os
 import sqlite3
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -21,7 +18,7 @@ import keyring.errors
 import pytest
 from keyring.backends import fail
 
-from console import crash, secrets
+from console import secrets
 from console.accounts_cli import X_USER_KEY, adapter_for
 from console.channels import base
 from console.channels.bluesky import BlueskyAdapter
@@ -29,7 +26,6 @@ from console.channels.mastodon import MastodonAdapter
 from console.channels.x import XAdapter
 from console.cli import main
 from console.clock import FrozenClock
-from console.logging_setup import PrivateRotatingFileHandler, forget_secrets
 from db.accounts import Account, AccountError
 from db.store import Store
 from tests.channels.test_mastodon import note, status
@@ -40,24 +36,8 @@ INSTANCE = "https://piaille.fr"
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("COMPTOIR_HOME", str(folder))
-    for name in [n for n in os.environ if n.startswith(secrets.ENV_PREFIX)]:
-        monkeypatch.delenv(name)
-    before = keyring.get_keyring()
-    root = logging.getLogger()
-    level = root.level
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
-    monkeypatch.setattr(crash, "_log_dir", None)
-    yield folder
-    keyring.set_keyring(before)
-    for handler in [h for h in root.handlers if isinstance(h, PrivateRotatingFileHandler)]:
-        root.removeHandler(handler)
-        handler.close()
-    root.setLevel(level)
-    forget_secrets()
+def home(cli_home: Path) -> Path:
+    return cli_home
 
 
 @pytest.fixture

@@ -21,13 +21,9 @@ import asyncio
 import base64
 import io
 import json
-import logging
-import os
 import sqlite3
 import sys
-import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -36,10 +32,9 @@ import httpx
 import keyring
 import pytest
 
-from console import cli, crash, secrets
+from console import cli, secrets
 from console.channels import base
 from console.cli import main
-from console.logging_setup import PrivateRotatingFileHandler, forget_secrets
 from db.store import Store
 from tests.channels import test_bluesky as bsky
 from tests.channels import test_mastodon as masto
@@ -97,24 +92,8 @@ def test_the_scanner_finds_every_spelling() -> None:
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("COMPTOIR_HOME", str(folder))
-    for name in [n for n in os.environ if n.startswith(secrets.ENV_PREFIX)]:
-        monkeypatch.delenv(name)
-    before = keyring.get_keyring()
-    root = logging.getLogger()
-    level = root.level
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
-    monkeypatch.setattr(crash, "_log_dir", None)
-    yield folder
-    keyring.set_keyring(before)
-    for handler in [h for h in root.handlers if isinstance(h, PrivateRotatingFileHandler)]:
-        root.removeHandler(handler)
-        handler.close()
-    root.setLevel(level)
-    forget_secrets()
+def home(cli_home: Path) -> Path:
+    return cli_home
 
 
 def channels_wire(planted: dict[str, str]) -> Wire:
