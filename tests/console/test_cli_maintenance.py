@@ -3,18 +3,16 @@ handler, through `main()` in-process on a seeded database."""
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from console import cli, crash
 from console.cli import main
-from console.logging_setup import LOG_FILENAME, PrivateRotatingFileHandler
+from console.logging_setup import LOG_FILENAME
 
 
 @pytest.fixture(autouse=True)
@@ -24,19 +22,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-@pytest.fixture(autouse=True)
-def clean_hooks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Whatever a test leaves installed (a crash escaping main keeps the hooks) is undone."""
-    root = logging.getLogger()
-    level = root.level
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
-    monkeypatch.setattr(crash, "_log_dir", None)
-    yield
-    for handler in [h for h in root.handlers if isinstance(h, PrivateRotatingFileHandler)]:
-        root.removeHandler(handler)
-        handler.close()
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restored_hooks")
 
 
 @pytest.fixture

@@ -7,14 +7,12 @@ import stat
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
 from textual.app import App
 
-from console import crash
 from console.crash import (
     CrashReportingMixin,
     asyncio_exception_handler,
@@ -25,26 +23,12 @@ from console.logging_setup import (
     LOG_FILENAME,
     MASK,
     PrivateRotatingFileHandler,
-    forget_secrets,
     redact,
     register_secret,
     setup_logging,
 )
 
-
-@pytest.fixture(autouse=True)
-def clean_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    root = logging.getLogger()
-    level = root.level
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
-    monkeypatch.setattr(crash, "_log_dir", None)
-    yield
-    for handler in [h for h in root.handlers if isinstance(h, PrivateRotatingFileHandler)]:
-        root.removeHandler(handler)
-        handler.close()
-    root.setLevel(level)
-    forget_secrets()
+pytestmark = pytest.mark.usefixtures("restored_hooks")
 
 
 def secret() -> str:
